@@ -1,0 +1,1 @@
+"""Instructor tooling for the BETH workshop course (depends on nbgrader)."""

@@ -1,0 +1,458 @@
+"""Reading and writing BETH process-log CSV files.
+
+Every reader here returns a DataFrame with the 16 BETH columns in the official order and
+stable dtypes; every writer refuses to overwrite an existing file unless told to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Union
+
+import numpy as np
+import pandas as pd
+
+from ._schema import (
+    BETH_COLUMNS,
+    FLOAT_COLUMNS,
+    INTEGER_COLUMNS,
+    KAGGLE_SPLITS,
+    LABEL_COLUMNS,
+)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_DTYPES = {**{c: "int64" for c in INTEGER_COLUMNS}, **{c: "float64" for c in FLOAT_COLUMNS}}
+
+# The per-host files of the Kaggle download lack exactly these three columns.
+_PER_HOST_MISSING = {"threadId", "mountNamespace", "stackAddresses"}
+
+# The shipped real rows: file name inside the package, its SHA-256, and where each block of
+# rows came from (in file order). PROVENANCE.md beside the file tells the whole story.
+_WORKSHOP_FILE = "workshop_rows.csv.gz"
+_WORKSHOP_SHA256 = "ae9a4eb8b3f85b8621e5c8625d2adce0d1c8b6488c9409d3417367ebcb3c1570"
+WORKSHOP_ORIGINS: tuple[tuple[str, int], ...] = (
+    ("testing split, host ip-10-100-1-217, attack rows (via WhiteHatHud/STARAI)", 6491),
+    ("testing split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
+    ("training split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
+    ("validation split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
+)
+
+
+def _fail(path: Path, what: str) -> ValueError:
+    return ValueError(f"load_beth: {path}: {what}")
+
+
+def _sniff_compression(path: Path) -> str | None:
+    """Tell gzip from plain text by the file's first bytes, whatever its name says."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip"
+    if magic == b"PK\x03\x04":
+        raise _fail(
+            path,
+            "this is a zip archive, not a CSV file. Unzip it (the Kaggle download "
+            "holds labelled_training_data.csv, labelled_validation_data.csv and "
+            "labelled_testing_data.csv) and pass one of the CSV files.",
+        )
+    return None
+
+
+def _check_header(path: Path, columns: list[str]) -> None:
+    present = set(columns)
+    missing = [c for c in BETH_COLUMNS if c not in present]
+    extra = [c for c in columns if c not in BETH_COLUMNS]
+    if not missing and not extra and len(columns) == len(BETH_COLUMNS):
+        return
+    if len(present) < len(columns):
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        raise _fail(path, f"duplicated column names {dup}; each BETH column must appear once.")
+    if len(missing) == len(BETH_COLUMNS):
+        shown = ", ".join(repr(c) for c in columns[:5])
+        raise _fail(
+            path,
+            "this does not look like a BETH process-log CSV: its first line has none of "
+            f"the 16 BETH columns (it starts with {shown}). Expected a header line "
+            f"'{','.join(BETH_COLUMNS)}'.",
+        )
+    parts = []
+    if missing:
+        parts.append(f"missing columns {missing}")
+    if extra:
+        parts.append(f"unexpected columns {extra}")
+    hint = "A BETH process-log CSV has exactly these 16 columns: " + ", ".join(BETH_COLUMNS) + "."
+    if set(missing) == _PER_HOST_MISSING and not extra:
+        hint = (
+            "This looks like one of the per-host files (labelled_2021may-*.csv), which lack "
+            "threadId, mountNamespace and stackAddresses; use the labelled_*_data.csv splits."
+        )
+    raise _fail(path, "; ".join(parts) + ". " + hint)
+
+
+def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
+    """Find the first non-numeric, missing or non-integer value in a numeric column."""
+    numeric = list(INTEGER_COLUMNS) + list(FLOAT_COLUMNS)
+    raw = pd.read_csv(
+        path,
+        usecols=numeric,
+        dtype=str,
+        keep_default_na=False,
+        compression=compression,
+    )
+    for column in BETH_COLUMNS:
+        if column not in numeric:
+            continue
+        text = raw[column].str.strip()
+        values = pd.to_numeric(text, errors="coerce")
+        bad = values.isna().to_numpy()
+        if column in INTEGER_COLUMNS:
+            with np.errstate(invalid="ignore"):
+                as_float = values.to_numpy(dtype="float64", na_value=np.nan)
+                bad |= ~np.isnan(as_float) & (np.floor(as_float) != as_float)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            shown = raw[column].iloc[row]
+            kind = "an integer" if column in INTEGER_COLUMNS else "a number"
+            what = "is empty" if shown.strip() == "" else f"holds {shown!r}"
+            return _fail(
+                path,
+                f"column {column!r} must hold {kind} in every row, but data row {row + 1} "
+                f"(line {row + 2} of the file, counting the header) {what}. Fix or remove "
+                "that row.",
+            )
+    return None
+
+
+def load_beth(path: PathLike) -> pd.DataFrame:
+    """Read a BETH process-log CSV file into a DataFrame with stable dtypes.
+
+    Reads an official Kaggle split (``labelled_training_data.csv`` and its siblings), the
+    classroom ``data.csv``, or either of them gzip-compressed (``.csv.gz``; compression is
+    recognised by content, not by name). The file is only read, never written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kernel event, with the 16 columns of :data:`BETH_COLUMNS` in that
+        order: ``int64`` for the ten integer fields (``sus`` and ``evil`` hold 0 or 1),
+        ``float64`` for ``timestamp``, and a string dtype for ``processName``,
+        ``hostName``, ``eventName``, ``stackAddresses`` and ``args`` (``object`` on
+        pandas 2, ``str`` on pandas 3).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is empty, is not a CSV file, lacks any of the 16 columns or has others,
+        holds a value that is not a number in a numeric column (the message names the
+        column and the first offending line), or has a label other than 0 or 1.
+
+    Examples
+    --------
+    >>> from beth_helpers import load_beth, write_classroom_csv
+    >>> path = write_classroom_csv(tmp_path / "data.csv")
+    >>> df = load_beth(path)
+    >>> df.shape
+    (6791, 16)
+    >>> str(df["mountNamespace"].dtype)
+    'int64'
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"load_beth: {path} does not exist (looked in {path.resolve().parent}). "
+            "Check the file name, or upload the file first."
+        )
+    if path.is_dir():
+        raise _fail(path, "this is a folder; pass the CSV file inside it.")
+    compression = _sniff_compression(path)
+    try:
+        header = pd.read_csv(path, nrows=0, compression=compression)
+    except pd.errors.EmptyDataError:
+        raise _fail(path, "the file is empty; expected a header line and rows.") from None
+    except UnicodeDecodeError:
+        raise _fail(path, "this is not a text CSV file (it is not valid UTF-8).") from None
+    except pd.errors.ParserError as exc:
+        raise _fail(path, f"this could not be parsed as CSV ({exc}).") from None
+    _check_header(path, [str(c) for c in header.columns])
+
+    try:
+        df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
+    except pd.errors.ParserError as exc:
+        raise _fail(
+            path, f"this could not be parsed as CSV ({exc}). Is a row cut short or split?"
+        ) from None
+    except (ValueError, OverflowError, TypeError) as exc:
+        diagnosis = _first_bad_value(path, compression)
+        if diagnosis is not None:
+            raise diagnosis from None
+        raise _fail(path, f"this could not be read ({exc}).") from exc
+
+    if len(df) == 0:
+        raise _fail(path, "the file has a header line but no rows.")
+    for label in LABEL_COLUMNS:
+        values = df[label].to_numpy()
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise _fail(
+                path,
+                f"column {label!r} must hold 0 or 1, but data row {row + 1} (line {row + 2}) "
+                f"holds {values[row]}.",
+            )
+    if tuple(df.columns) != BETH_COLUMNS:
+        df = df[list(BETH_COLUMNS)]
+    return df
+
+
+def _workshop_resource():
+    return resources.files("beth_helpers").joinpath("data", _WORKSHOP_FILE)
+
+
+def load_workshop_data(with_origin: bool = False) -> pd.DataFrame:
+    """Return the 6,791 real BETH rows shipped with this package.
+
+    The rows were copied unchanged from public republications of the BETH dataset
+    (Highnam et al. 2021; Kaggle ``katehighnam/beth-dataset``): 6,491 rows of the testing
+    split from host ``ip-10-100-1-217`` that are dominated by the attack, and the first 100
+    rows of each of the testing, training and validation splits. 6,201 rows are evil and
+    590 are not. ``beth_helpers/data/PROVENANCE.md`` gives the sources. They are a real but
+    small and attack-heavy subset, not a sample of the full dataset's proportions.
+
+    Parameters
+    ----------
+    with_origin : bool, default False
+        Add a text column ``origin`` saying which published file each row comes from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_beth` returns (plus ``origin`` when asked for).
+
+    Examples
+    --------
+    >>> from beth_helpers import load_workshop_data
+    >>> df = load_workshop_data()
+    >>> len(df), int(df["evil"].sum())
+    (6791, 6201)
+    """
+    resource = _workshop_resource()
+    data = resource.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != _WORKSHOP_SHA256:
+        raise RuntimeError(
+            f"load_workshop_data: the packaged file {_WORKSHOP_FILE} is damaged (SHA-256 "
+            f"{digest}, expected {_WORKSHOP_SHA256}); reinstall beth_helpers."
+        )
+    with resources.as_file(resource) as path:
+        df = load_beth(path)
+    if with_origin:
+        labels = [label for label, count in WORKSHOP_ORIGINS for _ in range(count)]
+        df = df.assign(origin=labels)
+    return df
+
+
+def _check_writable(path: Path, overwrite: bool, caller: str) -> None:
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{caller}: {path} already exists and was left as it is; pass overwrite=True "
+            "to replace it, or choose another path."
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{caller}: the folder {path.parent} does not exist.")
+
+
+def _write_csv_atomically(df: pd.DataFrame, path: Path, overwrite: bool, caller: str) -> Path:
+    _check_writable(path, overwrite, caller)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            df.to_csv(fh, index=False, columns=list(BETH_COLUMNS))
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def write_classroom_csv(
+    path: PathLike = "data.csv",
+    data: pd.DataFrame | None = None,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write a classroom ``data.csv``: by default the shipped real rows.
+
+    The file has the 16 BETH columns in the official order, no index column, and is written
+    to a temporary file first, so an interrupted write never leaves half a file behind.
+
+    Parameters
+    ----------
+    path : str or path-like, default "data.csv"
+        Where to write. Its folder must exist.
+    data : pandas.DataFrame, optional
+        Rows to write, with the 16 BETH columns (extra columns are left out). Defaults to
+        :func:`load_workshop_data`.
+    overwrite : bool, default False
+        Replace ``path`` if it exists. Without it an existing file is never touched.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``data`` lacks some of the 16 BETH columns.
+
+    Examples
+    --------
+    >>> from beth_helpers import write_classroom_csv
+    >>> write_classroom_csv(tmp_path / "data.csv").name
+    'data.csv'
+    """
+    path = Path(path)
+    _check_writable(path, overwrite, "write_classroom_csv")  # fail before any work
+    if data is None:
+        data = load_workshop_data()
+    missing = [c for c in BETH_COLUMNS if c not in data.columns]
+    if missing:
+        raise ValueError(f"write_classroom_csv: data lacks the BETH columns {missing}.")
+    return _write_csv_atomically(data, path, overwrite, "write_classroom_csv")
+
+
+def _split_path(folder: Path, filename: str) -> Path | None:
+    for candidate in (folder / filename, folder / (filename + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_kaggle_splits(
+    folder: PathLike, splits: Iterable[str] = ("training", "validation", "testing")
+) -> dict[str, pd.DataFrame]:
+    """Read the official labelled BETH splits from a folder, by their official file names.
+
+    The folder is the unzipped Kaggle download (``katehighnam/beth-dataset``), which holds
+    ``labelled_training_data.csv`` (763,144 rows), ``labelled_validation_data.csv``
+    (188,967) and ``labelled_testing_data.csv`` (188,967). A ``.csv.gz`` copy is accepted
+    in place of each file.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder holding the files.
+    splits : iterable of {"training", "validation", "testing"}
+        Which splits to read.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Each split as :func:`load_beth` returns it, keyed by split name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or one of the files is missing; the message lists what is there.
+
+    Examples
+    --------
+    >>> from beth_helpers import load_kaggle_splits
+    >>> splits = load_kaggle_splits(kaggle_folder)
+    >>> sorted(splits)
+    ['testing', 'training', 'validation']
+    """
+    folder = Path(folder)
+    splits = list(splits)
+    unknown = [s for s in splits if s not in KAGGLE_SPLITS]
+    if unknown:
+        raise ValueError(
+            f"load_kaggle_splits: unknown splits {unknown}; choose from {list(KAGGLE_SPLITS)}."
+        )
+    if not folder.is_dir():
+        raise FileNotFoundError(f"load_kaggle_splits: {folder} is not a folder.")
+    paths = {s: _split_path(folder, KAGGLE_SPLITS[s]) for s in splits}
+    missing = [KAGGLE_SPLITS[s] for s, p in paths.items() if p is None]
+    if missing:
+        present = sorted(p.name for p in folder.iterdir() if p.is_file())
+        raise FileNotFoundError(
+            f"load_kaggle_splits: {folder} lacks {missing}. It holds {present[:20]}. "
+            "Download katehighnam/beth-dataset from Kaggle, unzip it, and pass that folder."
+        )
+    return {s: load_beth(p) for s, p in paths.items()}
+
+
+def build_classroom_csv(
+    folder: PathLike,
+    path: PathLike = "data.csv",
+    *,
+    n: int = 100_000,
+    pct_evil: float = 0.25,
+    random_state=None,
+    replace: bool = False,
+    overwrite: bool = False,
+) -> Path:
+    """Build a classroom ``data.csv`` from the official Kaggle splits.
+
+    Draws ``n`` rows, ``round(n * pct_evil)`` of them evil, with :func:`get_sample`. Evil
+    rows come only from the testing split (the only split with attack traffic); benign
+    rows (``evil == 0``) come from all three splits. The result is a random subset of
+    the real BETH rows, shuffled; say so wherever it is used.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The unzipped Kaggle download (see :func:`load_kaggle_splits`).
+    path : str or path-like, default "data.csv"
+        Where to write.
+    n : int, default 100_000
+        Rows in the file. The defaults leave room for the seed workshop's sample sizes
+        (25,000 rows at 50% and at 1% evil).
+    pct_evil : float, default 0.25
+        Share of evil rows.
+    random_state : int, numpy.random.RandomState or None
+        Seed for a reproducible file; pass an int.
+    replace : bool, default False
+        Sample with replacement when a class has too few rows.
+    overwrite : bool, default False
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> from beth_helpers import build_classroom_csv
+    >>> out = build_classroom_csv(kaggle_folder, tmp_path / "data.csv", n=200,
+    ...                           pct_evil=0.5, random_state=0)
+    >>> len(load_beth(out))
+    200
+    """
+    from .sampling import get_sample
+
+    path = Path(path)
+    _check_writable(path, overwrite, "build_classroom_csv")  # fail before reading a million rows
+    splits = load_kaggle_splits(folder)
+    evil = splits["testing"][splits["testing"]["evil"] == 1]
+    benign = pd.concat(
+        [split[split["evil"] == 0] for split in splits.values()], ignore_index=True
+    )
+    pool = pd.concat([benign, evil], ignore_index=True)
+    sample = get_sample(pool, n, pct_evil, random_state=random_state, replace=replace)
+    return _write_csv_atomically(sample, path, overwrite, "build_classroom_csv")
