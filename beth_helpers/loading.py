@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Union
@@ -69,9 +69,6 @@ def _check_header(path: Path, columns: list[str]) -> None:
     extra = [c for c in columns if c not in BETH_COLUMNS]
     if not missing and not extra and len(columns) == len(BETH_COLUMNS):
         return
-    if len(present) < len(columns):
-        dup = sorted({c for c in columns if columns.count(c) > 1})
-        raise _fail(path, f"duplicated column names {dup}; each BETH column must appear once.")
     if len(missing) == len(BETH_COLUMNS):
         shown = ", ".join(repr(c) for c in columns[:5])
         raise _fail(
@@ -80,6 +77,9 @@ def _check_header(path: Path, columns: list[str]) -> None:
             f"the 16 BETH columns (it starts with {shown}). Expected a header line "
             f"'{','.join(BETH_COLUMNS)}'.",
         )
+    if len(present) < len(columns):
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        raise _fail(path, f"duplicated column names {dup}; each BETH column must appear once.")
     parts = []
     if missing:
         parts.append(f"missing columns {missing}")
@@ -113,7 +113,7 @@ def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
         if column in INTEGER_COLUMNS:
             with np.errstate(invalid="ignore"):
                 as_float = values.to_numpy(dtype="float64", na_value=np.nan)
-                bad |= ~np.isnan(as_float) & (np.floor(as_float) != as_float)
+                bad = bad | (~np.isnan(as_float) & (np.floor(as_float) != as_float))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             shown = raw[column].iloc[row]
@@ -178,14 +178,17 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         raise _fail(path, "this is a folder; pass the CSV file inside it.")
     compression = _sniff_compression(path)
     try:
-        header = pd.read_csv(path, nrows=0, compression=compression)
+        # header=None: read the names as written (pandas renames a duplicate 'x' to 'x.1').
+        header = pd.read_csv(
+            path, header=None, nrows=1, dtype=str, keep_default_na=False, compression=compression
+        )
     except pd.errors.EmptyDataError:
         raise _fail(path, "the file is empty; expected a header line and rows.") from None
     except UnicodeDecodeError:
         raise _fail(path, "this is not a text CSV file (it is not valid UTF-8).") from None
     except pd.errors.ParserError as exc:
         raise _fail(path, f"this could not be parsed as CSV ({exc}).") from None
-    _check_header(path, [str(c) for c in header.columns])
+    _check_header(path, [str(c) for c in header.iloc[0]])
 
     try:
         df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
@@ -201,6 +204,8 @@ def load_beth(path: PathLike) -> pd.DataFrame:
 
     if len(df) == 0:
         raise _fail(path, "the file has a header line but no rows.")
+    if df[list(FLOAT_COLUMNS)].isna().any().any():  # read_csv takes "", "n/a", ... as NaN
+        raise _first_bad_value(path, compression) or _fail(path, "timestamp has missing values.")
     for label in LABEL_COLUMNS:
         values = df[label].to_numpy()
         bad = (values != 0) & (values != 1)
@@ -275,13 +280,15 @@ def _check_writable(path: Path, overwrite: bool, caller: str) -> None:
 
 def _write_csv_atomically(df: pd.DataFrame, path: Path, overwrite: bool, caller: str) -> Path:
     _check_writable(path, overwrite, caller)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # An exclusive create with a random name: the file gets the mode open() gives (unlike
+    # mkstemp's 0600), and a crash leaves at most a hidden .tmp file, never half a CSV.
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
+        with open(tmp, "x", newline="") as fh:
             df.to_csv(fh, index=False, columns=list(BETH_COLUMNS))
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

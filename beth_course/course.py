@@ -1,0 +1,101 @@
+"""The course directory: where things are, and the configuration nbgrader and we read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ASSIGNMENT = "beth_workshop"
+NOTEBOOK = "beth_workshop"
+
+
+class CourseError(Exception):
+    """Something about the course directory or its inputs that the instructor must fix."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """An nbgrader course directory laid out as nbgrader expects it.
+
+    Parameters
+    ----------
+    root : Path
+        The folder holding ``nbgrader_config.py`` and ``source/``.
+    """
+
+    root: Path
+    assignment: str = ASSIGNMENT
+    notebook: str = NOTEBOOK
+
+    @classmethod
+    def find(cls, start: Path | str | None = None) -> "Course":
+        """The course at ``start`` or the nearest folder above it with ``nbgrader_config.py``."""
+        here = Path(start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
+                return cls(folder)
+        raise CourseError(
+            f"{here} is not inside a course directory (a folder with nbgrader_config.py and "
+            "source/). Run beth-course there, or pass --course PATH."
+        )
+
+    # Paths -------------------------------------------------------------------------------
+    def folder(self, kind: str, student: str | None = None) -> Path:
+        """``source/<a>``, ``release/<a>``, or ``<kind>/<student>/<a>`` for student folders."""
+        if kind in ("source", "release"):
+            return self.root / kind / self.assignment
+        if student is None:
+            return self.root / kind
+        return self.root / kind / student / self.assignment
+
+    @property
+    def source_notebook(self) -> Path:
+        return self.folder("source") / f"{self.notebook}.ipynb"
+
+    @property
+    def release_notebook(self) -> Path:
+        return self.folder("release") / f"{self.notebook}.ipynb"
+
+    def submitted_notebook(self, student: str) -> Path:
+        return self.folder("submitted", student) / f"{self.notebook}.ipynb"
+
+    def autograded_notebook(self, student: str) -> Path:
+        return self.folder("autograded", student) / f"{self.notebook}.ipynb"
+
+    @property
+    def gradebook_path(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.gradebook_path}"
+
+    def students(self, kind: str = "submitted") -> list[str]:
+        """Students with a notebook for this assignment under ``kind``, sorted."""
+        base = self.root / kind
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if (p / self.assignment / f"{self.notebook}.ipynb").is_file()
+        )
+
+    # Configuration -------------------------------------------------------------------------
+    def config(self):
+        """nbgrader's configuration for this course: ``nbgrader_config.py``, rooted here."""
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        loader = PyFileConfigLoader("nbgrader_config.py", path=str(self.root))
+        config = loader.load_config()
+        merged = Config()
+        merged.merge(config)
+        merged.CourseDirectory.root = str(self.root)
+        return merged
+
+    def coursedir(self, config=None):
+        from nbgrader.coursedir import CourseDirectory
+
+        config = config or self.config()
+        return CourseDirectory(config=config, root=str(self.root))
