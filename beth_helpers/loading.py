@@ -6,9 +6,11 @@ stable dtypes; every writer refuses to overwrite an existing file unless told to
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import secrets
+import zlib
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Union
@@ -45,6 +47,18 @@ WORKSHOP_ORIGINS: tuple[tuple[str, int], ...] = (
 
 def _fail(path: Path, what: str) -> ValueError:
     return ValueError(f"load_beth: {path}: {what}")
+
+
+# What a cut-short or corrupted .gz raises while pandas reads it.
+_DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _damaged(path: Path, exc: BaseException) -> ValueError:
+    return _fail(
+        path,
+        f"the compressed file is damaged or cut short ({type(exc).__name__}: {exc}); "
+        "download or copy it again.",
+    )
 
 
 def _sniff_compression(path: Path) -> str | None:
@@ -188,6 +202,8 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         raise _fail(path, "this is not a text CSV file (it is not valid UTF-8).") from None
     except pd.errors.ParserError as exc:
         raise _fail(path, f"this could not be parsed as CSV ({exc}).") from None
+    except _DAMAGED as exc:
+        raise _damaged(path, exc) from None
     _check_header(path, [str(c) for c in header.iloc[0]])
 
     try:
@@ -195,6 +211,12 @@ def load_beth(path: PathLike) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise _fail(
             path, f"this could not be parsed as CSV ({exc}). Is a row cut short or split?"
+        ) from None
+    except _DAMAGED as exc:
+        raise _damaged(path, exc) from None
+    except UnicodeDecodeError as exc:
+        raise _fail(
+            path, f"part of the file is not UTF-8 text (byte {exc.start} of a block): is it damaged?"
         ) from None
     except (ValueError, OverflowError, TypeError) as exc:
         diagnosis = _first_bad_value(path, compression)
