@@ -1,0 +1,1 @@
+"""Autograding a class: sandboxed, parallel (or on Dask), into one nbgrader gradebook."""

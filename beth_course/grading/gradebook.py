@@ -1,0 +1,168 @@
+"""The one gradebook: private copies for workers, and a single writer that merges results.
+
+SQLite does not take concurrent writers well (and not at all over a network file system),
+so no grading worker ever opens the course's ``gradebook.db``. Each works on a private
+copy of a *template*: the gradebook with the assignment and its cells but no students or
+submissions. Its results come back as plain data, and the coordinating process alone
+writes them into ``gradebook.db``, one student per transaction, through nbgrader's own API
+(so manual scores already given are kept, as ``nbgrader autograde`` keeps them).
+
+Beside nbgrader's tables the gradebook gets one of ours, ``beth_grading_status``: per
+student, how the last grading went (ok, memory, timeout, kernel_died, malformed, error),
+why, how long it took, and a hash of the submission it graded, so re-runs skip what is
+already graded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import tempfile
+import warnings
+from pathlib import Path
+
+from sqlalchemy import text
+
+STATUS_TABLE = "beth_grading_status"
+_STATUS_SQL = f"""
+CREATE TABLE IF NOT EXISTS {STATUS_TABLE} (
+    student TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    seconds REAL,
+    submission_sha256 TEXT,
+    host TEXT,
+    graded_at TEXT NOT NULL,
+    PRIMARY KEY (student, assignment)
+)
+"""
+# Tables that hold students and their work; emptied in the template.
+_STUDENT_TABLES = ("comment", "grade", "submitted_notebook", "submitted_assignment", "student")
+
+
+def template_bytes(db_path: Path) -> bytes:
+    """A copy of the gradebook without students or submissions, as bytes."""
+    with tempfile.TemporaryDirectory(prefix="beth-template-") as tmp:
+        copy = Path(tmp) / "gradebook.db"
+        source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+            for table in _STUDENT_TABLES:
+                target.execute(f"DELETE FROM {table}")
+            target.execute(f"DROP TABLE IF EXISTS {STATUS_TABLE}")
+            target.commit()
+            target.execute("VACUUM")
+        finally:
+            source.close()
+            target.close()
+        return copy.read_bytes()
+
+
+def read_results(db_url: str, assignment: str, student: str) -> dict:
+    """Grades, comments and late penalties of one submission in a (private) gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(assignment, student)
+        out = {
+            "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
+            "grades": [],
+            "comments": [],
+            "notebooks": [],
+        }
+        for notebook in submission.notebooks:
+            out["notebooks"].append(
+                {"notebook": notebook.name, "late_penalty": notebook.late_submission_penalty}
+            )
+            for grade in notebook.grades:
+                out["grades"].append(
+                    {
+                        "notebook": notebook.name,
+                        "cell": grade.name,
+                        "auto_score": grade.auto_score,
+                        "max_score": grade.max_score,
+                    }
+                )
+            for comment in notebook.comments:
+                out["comments"].append(
+                    {"notebook": notebook.name, "cell": comment.name, "auto_comment": comment.auto_comment}
+                )
+        return out
+
+
+def merge(db_url: str, assignment: str, student: str, result) -> None:
+    """Write one student's grading result into the course gradebook, in one transaction.
+
+    A result without grades (a malformed notebook, a grading error) scores 0 on every
+    autograded cell, as nbgrader does for a missing notebook.
+    """
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        # nbgrader's own API trips SQLAlchemy's autoflush warnings when it creates a
+        # submission; they are about its session handling, not about our data.
+        warnings.simplefilter("ignore", SAWarning)
+        try:
+            gb.update_or_create_student(student)
+            kwargs = {"timestamp": result.timestamp} if result.timestamp else {}
+            submission = gb.update_or_create_submission(assignment, student, **kwargs)
+            scores = {(g["notebook"], g["cell"]): g["auto_score"] for g in result.grades}
+            comments = {(c["notebook"], c["cell"]): c["auto_comment"] for c in result.comments}
+            penalties = {n["notebook"]: n["late_penalty"] for n in result.notebooks}
+            for notebook in submission.notebooks:
+                if notebook.name in penalties:
+                    notebook.late_submission_penalty = penalties[notebook.name]
+                for grade in notebook.grades:
+                    key = (notebook.name, grade.name)
+                    if key in scores:
+                        grade.auto_score = scores[key]
+                    elif not result.grades:
+                        grade.auto_score = 0.0
+                    grade.needs_manual_grade = (
+                        grade.manual_score is not None or grade.auto_score is None
+                    )
+                for comment in notebook.comments:
+                    key = (notebook.name, comment.name)
+                    if key in comments:
+                        comment.auto_comment = comments[key]
+            gb.db.execute(text(_STATUS_SQL))
+            gb.db.execute(
+                text(
+                    f"INSERT OR REPLACE INTO {STATUS_TABLE} VALUES "
+                    "(:student, :assignment, :status, :reason, :seconds, :sha, :host, :at)"
+                ),
+                {
+                    "student": student,
+                    "assignment": assignment,
+                    "status": result.status,
+                    "reason": result.reason,
+                    "seconds": round(result.seconds, 2),
+                    "sha": result.submission_sha256,
+                    "host": result.host,
+                    "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                },
+            )
+            gb.db.commit()
+        except BaseException:
+            gb.db.rollback()
+            raise
+
+
+def statuses(db_path: Path, assignment: str) -> dict[str, dict]:
+    """``{student: row}`` of the status table (empty if nothing was graded yet)."""
+    if not db_path.exists():
+        return {}
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        rows = con.execute(
+            f"SELECT * FROM {STATUS_TABLE} WHERE assignment = ?", (assignment,)
+        ).fetchall()
+    except sqlite3.OperationalError:  # table not created yet
+        return {}
+    finally:
+        con.close()
+    return {row["student"]: dict(row) for row in rows}

@@ -1,0 +1,156 @@
+"""Put a tampered submission back into the shape of the assignment before it runs.
+
+Students duplicate cells, delete test cells, change cell types and kernels, or edit the
+locked test cells. nbgrader's own repair (``DeduplicateIds``, ``OverwriteCells`` with
+``add_missing_cells``) covers part of this, and its re-insertion of deleted cells fails with
+a ``KeyError`` when the cell before a deleted one is itself missing or is a locked cell that
+is neither a solution nor a test (jupyter/nbgrader#1682 and its follow-ups). This
+preprocessor replaces ``DeduplicateIds`` and does the whole job in one pass, so that a
+submission earns exactly what its solutions earn with the original tests:
+
+- every locked cell the gradebook knows (tests, instructions) is replaced by the original,
+  hidden tests included, whatever the student did to it;
+- of several copies of a solution cell, the last one the student answered is kept as the
+  graded one; other copies stay as ordinary cells (the student's code still runs);
+  duplicated locked cells are dropped;
+- cells whose grade id the gradebook does not know lose their nbgrader metadata;
+- missing cells are put back after the nearest cell that precedes them in the assignment
+  (a missing solution cell comes back as the unanswered stub).
+
+Cell types and the kernelspec are then set right by nbgrader's ``OverwriteCells`` and
+``OverwriteKernelspec``, which run next.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from traitlets import List
+
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+class RestoreCells(NbGraderPreprocessor):
+    """Rebuild the graded structure of a submission from the gradebook (module docstring)."""
+
+    # The assignment's grade ids in release order; set by the grading worker.
+    cell_order = List([]).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        notebook_id = resources["nbgrader"]["notebook"]
+        assignment_id = resources["nbgrader"]["assignment"]
+        with Gradebook(resources["nbgrader"]["db_url"]) as gb:
+            notebook = gb.find_notebook(notebook_id, assignment_id)
+            originals = {}
+            points = {c.name: c.max_score for c in notebook.grade_cells}
+            points.update({c.name: c.max_score for c in notebook.task_cells})
+            solutions = {c.name for c in notebook.solution_cells}
+            tasks = {c.name for c in notebook.task_cells}
+            for cell in notebook.source_cells:
+                originals[cell.name] = self._original(cell, points, solutions, tasks)
+        changes: list[str] = []
+        nb.cells = self._rebuild(nb, originals, solutions, changes)
+        if changes:
+            self.log.warning("Restored the assignment's structure: %s", "; ".join(changes))
+            nb.metadata.setdefault("beth_grading", {})["restored"] = changes
+        return nb, resources
+
+    # ------------------------------------------------------------------------------------
+    def _original(self, source_cell, points, solutions, tasks) -> NotebookNode:
+        name = source_cell.name
+        meta = {
+            "grade": name in points and name not in tasks,
+            "grade_id": name,
+            "locked": bool(source_cell.locked),
+            "schema_version": 3,
+            "solution": name in solutions,
+            "checksum": source_cell.checksum,
+            "cell_type": source_cell.cell_type,
+        }
+        if name in tasks:
+            meta["task"] = True
+        if name in points:
+            meta["points"] = points[name]
+        make = new_code_cell if source_cell.cell_type == "code" else new_markdown_cell
+        cell = make(source_cell.source)
+        cell.metadata["nbgrader"] = meta
+        if source_cell.locked:
+            cell.metadata["deletable"] = False
+            cell.metadata["editable"] = False
+        return cell
+
+    def _rebuild(self, nb, originals, solutions, changes) -> list:
+        positions: dict[str, list[int]] = {}
+        for index, cell in enumerate(nb.cells):
+            gid = _grade_id(cell)
+            if gid in originals:
+                positions.setdefault(gid, []).append(index)
+        keep = {}
+        for gid, indices in positions.items():
+            if gid in solutions:
+                stub = originals[gid].source.strip()
+                answered = [i for i in indices if nb.cells[i].source.strip() != stub]
+                keep[gid] = (answered or indices)[-1]
+            else:
+                keep[gid] = indices[-1]
+            if len(indices) > 1:
+                changes.append(f"{gid} appeared {len(indices)} times")
+
+        cells = []
+        for index, cell in enumerate(nb.cells):
+            gid = _grade_id(cell)
+            if gid is None:
+                if "nbgrader" in cell.get("metadata", {}):
+                    del cell.metadata["nbgrader"]
+                cells.append(cell)
+            elif gid not in originals:
+                changes.append(f"unknown grade id {gid!r} made an ordinary cell")
+                del cell.metadata["nbgrader"]
+                cells.append(cell)
+            elif keep[gid] != index:
+                if gid in solutions:
+                    del cell.metadata["nbgrader"]
+                    cells.append(cell)  # an extra copy of the student's own code
+            elif gid in solutions:
+                cells.append(cell)
+            else:
+                original = originals[gid]
+                if cell.cell_type != original.cell_type or cell.source != original.source:
+                    changes.append(f"{gid} restored from the gradebook")
+                cells.append(self._with_id(original, cell.get("id"), nb))
+
+        present = {_grade_id(c) for c in cells}
+        order = [gid for gid in self.cell_order if gid in originals]
+        order += sorted(set(originals) - set(order))
+        for k, gid in enumerate(order):
+            if gid in present:
+                continue
+            anchor = next((order[j] for j in range(k - 1, -1, -1) if order[j] in present), None)
+            at = 0
+            if anchor is not None:
+                at = next(i for i, c in enumerate(cells) if _grade_id(c) == anchor) + 1
+            cells.insert(at, self._with_id(originals[gid], None, nb, used=cells))
+            present.add(gid)
+            changes.append(f"{gid} was missing and was put back")
+        return cells
+
+    @staticmethod
+    def _with_id(original, cell_id, nb, used=()) -> NotebookNode:
+        """A fresh copy of ``original``, with a cell id only where the format has them."""
+        cell = copy.deepcopy(original)
+        if nb.get("nbformat_minor", 0) >= 5:
+            wanted = cell_id or _grade_id(original).replace("_", "-")
+            taken = {c.get("id") for c in used}
+            while wanted in taken:
+                wanted += "-r"
+            cell["id"] = wanted
+        else:
+            cell.pop("id", None)
+        return cell

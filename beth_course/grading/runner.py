@@ -1,0 +1,305 @@
+"""``beth-course autograde``: grade a class, N at a time or on a Dask cluster.
+
+The coordinator (this module) plans which submissions need grading, builds a
+self-contained :class:`~.worker.GradingTask` for each, hands them to workers, and, as each
+result comes back, writes the autograded notebook into ``autograded/`` and the scores into
+the gradebook itself: it is the gradebook's only writer.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import notebooks
+from ..course import Course, CourseError
+from . import gradebook
+from .sandbox import Limits, bwrap_status
+from .warmup import ensure_warm
+from .worker import GradingResult, GradingTask, grade_submission
+
+
+@dataclass
+class RunSummary:
+    results: list[GradingResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: str = ""
+
+    def counts(self) -> Counter:
+        return Counter(r.status for r in self.results)
+
+    def failures(self) -> list[GradingResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+
+def _submission_files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    }
+
+
+def _cell_order(course: Course) -> list[str]:
+    nb = notebooks.read(course.release_notebook)
+    return [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+    ]
+
+
+def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[str], list[str]]:
+    """``(to grade, skipped)``: a student is skipped when the submission already graded
+    (same files, by hash) has an autograded notebook, unless ``force``."""
+    available = course.students("submitted")
+    if students:
+        unknown = [s for s in students if s not in available]
+        if unknown:
+            raise CourseError(
+                f"no submission for {unknown} under submitted/<student>/{course.assignment}/ "
+                f"({len(available)} students have one)"
+            )
+    chosen = students or available
+    if force:
+        return chosen, []
+    done = gradebook.statuses(course.gradebook_path, course.assignment)
+    todo, skipped = [], []
+    for student in chosen:
+        row = done.get(student)
+        sha = _hash_files(_submission_files(course.folder("submitted", student)))
+        if row and row["submission_sha256"] == sha and course.autograded_notebook(student).exists():
+            skipped.append(student)
+        else:
+            todo.append(student)
+    return todo, skipped
+
+
+def _hash_files(files: dict[str, bytes]) -> str:
+    return GradingTask("", "", "", files, b"", "", [], None).submission_sha256
+
+
+def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool) -> list[GradingTask]:
+    config = course.config()
+    limits = Limits.from_config(config)
+    template = gradebook.template_bytes(course.gradebook_path)
+    config_text = (course.root / "nbgrader_config.py").read_text()
+    order = _cell_order(course)
+    return [
+        GradingTask(
+            student=student,
+            assignment=course.assignment,
+            notebook=course.notebook,
+            submission=_submission_files(course.folder("submitted", student)),
+            gradebook=template,
+            config_text=config_text,
+            cell_order=order,
+            limits=limits,
+            sandbox=sandbox,
+            source_dir=str(course.folder("source")) if local else None,
+            course_root=str(course.root),
+        )
+        for student in students
+    ]
+
+
+def source_files(course: Course) -> dict[str, bytes]:
+    """The non-notebook files of ``source/<assignment>/`` (data.csv), as nbgrader copies them."""
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(course.folder("source").iterdir())
+        if p.is_file() and p.suffix != ".ipynb"
+    }
+
+
+def write_autograded(course: Course, result: GradingResult, sources: dict[str, bytes]) -> None:
+    """Replace ``autograded/<student>/<assignment>/`` with the result, all at once."""
+    target = course.folder("autograded", result.student)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if not result.files:  # nothing was graded: leave no stale autograded notebook behind
+        if target.exists():
+            target.rename(old)
+            shutil.rmtree(old)
+        return
+    new = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
+    new.mkdir()
+    for name, data in {**sources, **result.files}.items():
+        path = new / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class _Progress:
+    """done/total, failures and ETA on one line (tqdm), and a line per failure."""
+
+    def __init__(self, total: int, enabled: bool, out):
+        from tqdm import tqdm
+
+        self.failed = 0
+        self.bar = tqdm(
+            total=total,
+            desc="grading",
+            unit="nb",
+            file=out,
+            disable=not enabled,
+            dynamic_ncols=True,
+            mininterval=0.5,
+            bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed, "
+            "ETA {remaining}{postfix}",
+        )
+        self.bar.set_postfix_str("failed 0", refresh=False)
+
+    def update(self, result: GradingResult) -> None:
+        if result.status != "ok":
+            self.failed += 1
+            self.bar.write(f"  {result.student}: {result.status}: {result.reason}")
+        self.bar.set_postfix_str(f"failed {self.failed}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _error_result(task: GradingTask, exc: BaseException) -> GradingResult:
+    return GradingResult(
+        student=task.student,
+        status="error",
+        reason=f"the grading worker failed: {type(exc).__name__}: {exc}"[:2000],
+        submission_sha256=task.submission_sha256,
+    )
+
+
+def autograde(
+    course: Course,
+    *,
+    students: list[str] | None = None,
+    workers: int | None = None,
+    dask_scheduler: str | None = None,
+    force: bool = False,
+    sandbox: bool = True,
+    progress: bool = True,
+    out=None,
+) -> RunSummary:
+    """Grade submissions into the gradebook; see the module docstring."""
+    out = out or sys.stderr
+    if sandbox:
+        ok, why = bwrap_status()
+        if not ok:
+            raise CourseError(
+                "REFUSING TO GRADE: student code would run with your rights, because the "
+                f"sandbox is not available here: {why}. Install it, or pass --no-sandbox "
+                "if you accept running student code unconfined."
+            )
+    if not course.gradebook_path.exists() or not course.release_notebook.exists():
+        raise CourseError("the assignment has not been released here yet: run beth-course release")
+
+    todo, skipped = plan(course, students, force)
+    summary = RunSummary(skipped=skipped)
+    if not todo:
+        return summary
+    started = time.monotonic()
+    sources = source_files(course)
+    tasks = build_tasks(course, todo, sandbox, local=dask_scheduler is None)
+    client = None
+    if dask_scheduler:
+        client = _dask_client(dask_scheduler, out)
+    else:
+        print("warming the kernel cache (once per machine) ...", file=out, flush=True)
+        ensure_warm()
+    bar = _Progress(len(tasks), progress, out)
+
+    def finish(result: GradingResult) -> None:
+        write_autograded(course, result, sources)
+        gradebook.merge(course.db_url, course.assignment, result.student, result)
+        summary.results.append(result)
+        bar.update(result)
+
+    try:
+        if client is not None:
+            summary.workers = _run_dask(client, tasks, sources, finish)
+        else:
+            workers = workers or os.cpu_count() or 1
+            summary.workers = _run_local(tasks, workers, finish)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+        summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _run_local(tasks: list[GradingTask], workers: int, finish) -> str:
+    if workers == 1:
+        for task in tasks:
+            try:
+                result = grade_submission(task)
+            except Exception as exc:  # a bug of ours must not lose the rest of the class
+                result = _error_result(task, exc)
+            finish(result)
+        return "1 process"
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(grade_submission, task): task for task in tasks}
+        try:
+            for future in cf.as_completed(futures):
+                try:
+                    result = future.result()
+                except Exception as exc:  # includes a crashed worker (BrokenProcessPool)
+                    result = _error_result(futures[future], exc)
+                finish(result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return f"{workers} processes"
+
+
+def _dask_client(address: str, out):
+    """Connect to the scheduler and warm every worker's kernel cache."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise CourseError("--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'") from exc
+    try:
+        client = Client(address, timeout="30s")
+    except OSError as exc:
+        raise CourseError(f"could not reach the Dask scheduler at {address}: {exc}") from exc
+    workers = client.scheduler_info().get("workers", {})
+    if not workers:
+        client.close()
+        raise CourseError(f"the Dask scheduler at {address} has no workers")
+    print(f"warming the kernel cache on {len(workers)} Dask workers ...", file=out, flush=True)
+    client.run(ensure_warm)
+    return client
+
+
+def _run_dask(client, tasks: list[GradingTask], sources: dict[str, bytes], finish) -> str:
+    from distributed import as_completed
+
+    shared = client.scatter(sources, broadcast=True)
+    futures = {
+        client.submit(grade_submission, task, shared, pure=False,
+                      key=f"grade-{task.student}-{uuid.uuid4().hex[:8]}"): task
+        for task in tasks
+    }
+    for future in as_completed(futures):
+        try:
+            result = future.result()
+        except Exception as exc:  # the task raised, or its worker was lost
+            result = _error_result(futures[future], exc)
+        finish(result)
+    workers = len(client.scheduler_info().get("workers", {}))
+    return f"Dask at {client.scheduler.address} ({workers} workers)"

@@ -1,0 +1,84 @@
+"""Compile once, grade many times: a warm numba and matplotlib cache per machine.
+
+The first UMAP fit in a fresh kernel spends 10-15 s compiling numba code, and matplotlib
+builds its font cache on first import. Both land in folders (``NUMBA_CACHE_DIR``,
+``MPLCONFIGDIR``) that the warm-up fills once per machine and Python environment; every
+graded kernel then gets a private copy (so no submission can poison the cache for the
+next) and, with :mod:`beth_course.kernel_boot`, loads instead of compiling.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+_WARM_CODE = r"""
+import beth_course.kernel_boot
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import seaborn
+import sklearn.ensemble, sklearn.preprocessing
+import umap
+from beth_helpers import get_sample, load_workshop_data, preprocess
+rows = load_workshop_data()
+_, X, y = preprocess(get_sample(rows, 1000, 0.5, random_state=0))
+X = sklearn.preprocessing.StandardScaler().fit_transform(X)
+umap.UMAP(random_state=0).fit(X).transform(X)
+umap.UMAP().fit_transform(X)
+sklearn.ensemble.IsolationForest(random_state=0).fit(X)
+plt.figure(); plt.hist([1, 2, 3]); plt.savefig(__import__("io").BytesIO(), format="png")
+"""
+
+
+def _key() -> str:
+    """What the cache depends on: this interpreter and the compiled packages' versions."""
+    from importlib import metadata
+
+    versions = []
+    for name in ("numba", "umap-learn", "pynndescent", "matplotlib"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} missing")
+    return f"{sys.executable} | " + ", ".join(versions)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "beth-course" / "kernel-cache"
+
+
+def ensure_warm(cache_dir: str | os.PathLike | None = None) -> str:
+    """Fill ``cache_dir`` (default: ``~/.cache/beth-course/kernel-cache``) if it is cold.
+
+    Safe to call from many processes at once: one warms, the others wait for it. Returns
+    the folder.
+    """
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    marker = cache / "warm.json"
+    key = _key()
+    with open(cache / ".warm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and json.loads(marker.read_text()).get("key") == key:
+            return str(cache)
+        env = dict(os.environ)
+        env.update(
+            NUMBA_CACHE_DIR=str(cache / "numba"),
+            MPLCONFIGDIR=str(cache / "matplotlib"),
+            NUMBA_NUM_THREADS="1",
+            OMP_NUM_THREADS="1",
+            PYTHONWARNINGS="ignore",
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", _WARM_CODE], env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"warming the kernel cache failed:\n{done.stderr[-3000:]}")
+        marker.write_text(json.dumps({"key": key}))
+    return str(cache)
