@@ -26,6 +26,89 @@ def cmd_release(args) -> int:
     return 0
 
 
+def _print_grades(course: Course, students: list[str] | None = None) -> None:
+    from .grades import grade_table
+
+    rows = grade_table(course, students)
+    if not rows:
+        print("  (no graded submissions yet)")
+        return
+    width = max(len(r["student"]) for r in rows)
+    print(f"  {'student':<{width}}  {'auto':>9}  {'manual':>10}  status")
+    for r in rows:
+        manual = "to grade" if r["needs_manual"] else f"{r['manual_score']:g}/{r['manual_max']:g}"
+        print(
+            f"  {r['student']:<{width}}  {r['auto_score']:>4g}/{r['auto_max']:<4g}  {manual:>10}  "
+            f"{r['status']}{': ' + r['reason'] if r['reason'] else ''}"
+        )
+
+
+def cmd_autograde(args) -> int:
+    from .grading.runner import autograde
+
+    course = _course(args)
+    summary = autograde(
+        course,
+        students=args.student or None,
+        workers=args.workers,
+        dask_scheduler=args.dask_scheduler,
+        force=args.force,
+        sandbox=not args.no_sandbox,
+        progress=not args.no_progress,
+    )
+    if args.no_sandbox:
+        print("WARNING: graded WITHOUT the sandbox: student code ran with your rights.", file=sys.stderr)
+    counts = summary.counts()
+    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(
+        f"graded {len(summary.results)} submissions in {summary.seconds:.0f} s on "
+        f"{summary.workers or '-'}" + (f" ({done})" if done else "")
+        + (f"; skipped {len(summary.skipped)} already graded (--force regrades)" if summary.skipped else "")
+    )
+    _print_grades(course, sorted(r.student for r in summary.results) or None)
+    return 1 if counts.get("error") else 0
+
+
+def cmd_feedback(args) -> int:
+    from .feedback import generate
+
+    course = _course(args)
+    report = generate(course, args.student or None)
+    for path in report.written:
+        print(f"  {path.relative_to(course.root)}")
+    for student in report.missing:
+        print(f"  {student}: not graded yet (run beth-course autograde)", file=sys.stderr)
+    for student, why in report.refused.items():
+        print(f"  {student}: NOT WRITTEN, hidden or solution text survived scrubbing: {why}",
+              file=sys.stderr)
+    print(f"feedback for {len(report.written)} students in {course.folder('feedback').relative_to(course.root)}/")
+    return 1 if report.refused else 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    course = _course(args)
+    files = write_report(course, args.output_dir)
+    print(f"{files.students} students: {files.csv} and {files.html}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run
+
+    course = _course(args)
+    into = args.into or course.root / "demo-course"
+    demo, feedback, report = run(course, into, args.workers)
+    print("\ngrades (autograded tests; the written answer is graded by hand in formgrader):")
+    _print_grades(demo)
+    print(f"\nfeedback (hidden tests removed): {demo.folder('feedback')}/<student>/{demo.assignment}/")
+    for path in feedback.written:
+        print(f"  {path}")
+    print(f"report: {report.html}\ngrades: {report.csv}")
+    return 0
+
+
 COMMANDS = {
     "release": (
         cmd_release,
@@ -33,6 +116,46 @@ COMMANDS = {
         [(("--no-validate",), dict(action="store_true",
           help="skip running the notebook (source must pass, release must fail); quicker, "
                "for drafts only"))],
+    ),
+    "autograde": (
+        cmd_autograde,
+        "grade submitted/ into autograded/ and the gradebook, sandboxed and in parallel",
+        [
+            (("--student",), dict(action="append", metavar="ID",
+              help="grade only this student (repeatable); default: everyone in submitted/")),
+            (("--workers",), dict(type=int, default=None, metavar="N",
+              help="submissions graded at once on this machine (default: number of cores)")),
+            (("--dask-scheduler",), dict(default=None, metavar="ADDRESS",
+              help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")),
+            (("--force",), dict(action="store_true",
+              help="regrade submissions that are already graded")),
+            (("--no-sandbox",), dict(action="store_true",
+              help="run student code unconfined (only where bubblewrap is unavailable and "
+                   "you trust the code)")),
+            (("--no-progress",), dict(action="store_true", help="no progress bar")),
+        ],
+    ),
+    "feedback": (
+        cmd_feedback,
+        "write per-student HTML feedback to feedback/, hidden tests removed",
+        [(("--student",), dict(action="append", metavar="ID",
+          help="only this student (repeatable); default: everyone graded"))],
+    ),
+    "report": (
+        cmd_report,
+        "write grades.csv and report.html (score distribution, pass rates, failures)",
+        [(("--output-dir",), dict(type=Path, default=None, metavar="DIR",
+          help="where to write them (default: the course directory)"))],
+    ),
+    "demo": (
+        cmd_demo,
+        "release, autograde, feedback and report for the fictional students, in a scratch copy",
+        [
+            (("--into",), dict(type=Path, default=None, metavar="DIR",
+              help="scratch folder (default: demo-course/ in the course); replaced each run")),
+            (("--workers",), dict(type=int, default=None, metavar="N",
+              help="submissions graded at once (default: number of cores)")),
+        ],
     ),
 }
 

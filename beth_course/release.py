@@ -60,7 +60,9 @@ def _validate(course: Course, folder: Path, invert: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="beth-validate-") as tmp:
         copy = Path(tmp) / folder.name
         shutil.copytree(folder, copy)
-        validator = Validator(config=course.config(), invert=invert)
+        config = course.config()
+        config.KernelManager.transport = "ipc"  # Unix sockets: no open TCP port, no warning
+        validator = Validator(config=config, invert=invert)
         return validator.validate(str(copy / f"{course.notebook}.ipynb"))
 
 

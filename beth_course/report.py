@@ -1,0 +1,149 @@
+"""``beth-course report``: ``grades.csv`` and a self-contained HTML report for the instructor.
+
+The report shows the score distribution, the pass rate of each test, and every submission
+whose grading did not go normally (memory, timeout, a dead kernel, a malformed notebook, an
+error), with the reason. Plots are drawn with matplotlib and embedded as PNG, so the page
+is one file that can be mailed or archived.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from .course import Course, CourseError
+from .grades import grade_table
+
+
+@dataclass
+class ReportFiles:
+    csv: Path
+    html: Path
+    students: int
+
+
+def _manual(row: dict) -> str:
+    if row["needs_manual"]:
+        return "to grade"
+    return f"{row['manual_score']:g}/{row['manual_max']:g}"
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _test_order(course: Course) -> list[tuple[str, float, str]]:
+    """``(grade id, points, kind)`` of every graded cell, in notebook order."""
+    from . import notebooks
+
+    out = []
+    for cell in notebooks.read(course.source_notebook).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            kind = "manual" if cell.cell_type == "markdown" else "auto"
+            out.append((meta["grade_id"], float(meta.get("points", 0)), kind))
+    return out
+
+
+def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = grade_table(course)
+    if not rows:
+        raise CourseError("nothing has been graded yet: run beth-course autograde first")
+    tests = _test_order(course)
+    output_dir = Path(output_dir or course.root)
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    csv_path = output_dir / "grades.csv"
+    fields = ["student", "auto_score", "auto_max", "manual_score", "manual_max", "total",
+              "total_max", "needs_manual_grading", "late_penalty", "status", "reason",
+              "grading_seconds"] + [t[0] for t in tests]
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(fields)
+        for r in rows:
+            writer.writerow(
+                [r["student"], r["auto_score"], r["auto_max"], r["manual_score"], r["manual_max"],
+                 r["auto_score"] + r["manual_score"], r["auto_max"] + r["manual_max"],
+                 r["needs_manual"], r["late_penalty"] or 0, r["status"], r["reason"],
+                 r["seconds"] if r["seconds"] is not None else ""]
+                + [r["cells"].get(t[0]) for t in tests]
+            )
+
+    totals = [r["auto_score"] + r["manual_score"] for r in rows]
+    maximum = rows[0]["auto_max"] + rows[0]["manual_max"]
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#4c72b0", rwidth=0.9)
+    ax.set_xlabel(f"score (of {maximum:g}; written answers count once graded by hand)")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    score_png = _png(fig)
+    plt.close(fig)
+
+    auto_tests = [t for t in tests if t[2] == "auto"]
+    rates = []
+    for grade_id, points, _ in auto_tests:
+        got = [r["cells"].get(grade_id) for r in rows]
+        rates.append(sum(1 for g in got if g is not None and g >= points) / len(rows))
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(auto_tests) + 0.8))
+    ax.barh([t[0] for t in auto_tests][::-1], [100 * r for r in rates][::-1], color="#55a868")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of submissions passing")
+    ax.set_title("Pass rate per test")
+    rate_png = _png(fig)
+    plt.close(fig)
+
+    esc = html.escape
+    problems = [r for r in rows if r["status"] != "ok"]
+    problem_rows = "".join(
+        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['status'])}</td><td>{esc(r['reason'])}</td></tr>"
+        for r in problems
+    ) or '<tr><td colspan="3">none: every submission ran normally</td></tr>'
+    rate_rows = "".join(
+        f"<tr><td>{esc(t[0])}</td><td>{t[1]:g}</td><td>{100 * rate:.0f}%</td></tr>"
+        for t, rate in zip(auto_tests, rates)
+    )
+    student_rows = "".join(
+        f"<tr><td>{esc(r['student'])}</td><td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
+        f"<td>{_manual(r)}</td><td>{esc(r['status'])}</td></tr>"
+        for r in rows
+    )
+    median = statistics.median(totals)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{esc(course.assignment)}: grading report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }}
+td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
+th {{ background: #f3f3f3; }}
+</style></head><body>
+<h1>{esc(course.assignment)}: grading report</h1>
+<p>{len(rows)} submissions graded; median score {median:g} of {maximum:g};
+{sum(r['needs_manual'] for r in rows)} written answers still to grade by hand;
+{len(problems)} submissions did not run normally.</p>
+<h2>Score distribution</h2>
+<img alt="Histogram of total scores" src="data:image/png;base64,{score_png}">
+<h2>Pass rate per test</h2>
+<img alt="Bar chart of the share of submissions passing each test" src="data:image/png;base64,{rate_png}">
+<table><tr><th>test</th><th>points</th><th>passing</th></tr>{rate_rows}</table>
+<h2>Submissions that errored or timed out</h2>
+<table><tr><th>student</th><th>status</th><th>why</th></tr>{problem_rows}</table>
+<h2>All students</h2>
+<table><tr><th>student</th><th>autograded</th><th>written answer</th><th>status</th></tr>{student_rows}</table>
+</body></html>
+"""
+    html_path = output_dir / "report.html"
+    html_path.write_text(page, encoding="utf-8")
+    return ReportFiles(csv=csv_path, html=html_path, students=len(rows))
