@@ -1,8 +1,112 @@
-"""Repository-root conftest: lets the docstring examples in beth_helpers/ use test fixtures.
+"""Fixtures for the whole suite: tests/ and the docstring examples in beth_helpers/.
 
-pytest gives a conftest's fixtures only to tests in its own folder, so the doctests in
-beth_helpers/ would not see tests/conftest.py. Loading it here as a plugin makes its
-fixtures (``kaggle_folder``, and the ``doctest_namespace`` hook-up) available everywhere.
+Every data fixture is built from the 6,791 real BETH rows shipped with the package; nothing
+here is synthetic. Files are written under pytest's ``tmp_path``, never into the repository.
 """
 
-pytest_plugins = ["tests.conftest"]
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import beth_helpers
+from beth_helpers import KAGGLE_SPLITS, WORKSHOP_ORIGINS
+
+
+@pytest.fixture(scope="session")
+def real_rows() -> pd.DataFrame:
+    """The shipped real rows, as ``load_workshop_data()`` returns them.
+
+    Session-scoped and shared: a test that changes the frame must work on ``real_rows.copy()``.
+    """
+    return beth_helpers.load_workshop_data()
+
+
+@pytest.fixture(scope="session")
+def real_rows_by_origin() -> dict[str, pd.DataFrame]:
+    """The real rows split into the four published blocks, keyed by a short name.
+
+    Keys: ``host217`` (testing split, host ip-10-100-1-217), ``testing_head``,
+    ``training_head``, ``validation_head``; each block keeps its positions in the shipped
+    file as its index and has no ``origin`` column.
+    """
+    df = beth_helpers.load_workshop_data(with_origin=True)
+    names = ("host217", "testing_head", "training_head", "validation_head")
+    labels = [label for label, _ in WORKSHOP_ORIGINS]
+    return {
+        name: df[df["origin"] == label].drop(columns="origin")
+        for name, label in zip(names, labels)
+    }
+
+
+@pytest.fixture
+def beth_csv(tmp_path: Path, real_rows: pd.DataFrame) -> Path:
+    """The real rows written to ``tmp_path/data.csv`` with plain ``DataFrame.to_csv``."""
+    path = tmp_path / "data.csv"
+    real_rows.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def kaggle_folder(tmp_path: Path, real_rows_by_origin: dict[str, pd.DataFrame]) -> Path:
+    """A folder laid out like the unzipped Kaggle download, holding only real rows.
+
+    ``labelled_training_data.csv``: the first 100 rows of the training split;
+    ``labelled_validation_data.csv``: the first 100 rows of the validation split;
+    ``labelled_testing_data.csv``: the host-217 testing rows, then the testing split's
+    first 100 rows. Rows are unchanged; only the split they are filed under is chosen here.
+    """
+    folder = tmp_path / "beth-dataset"
+    folder.mkdir()
+    blocks = real_rows_by_origin
+    contents = {
+        "training": blocks["training_head"],
+        "validation": blocks["validation_head"],
+        "testing": pd.concat([blocks["host217"], blocks["testing_head"]]),
+    }
+    for split, rows in contents.items():
+        rows.to_csv(folder / KAGGLE_SPLITS[split], index=False)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: dict) -> None:
+    """Give the docstring examples ``tmp_path`` and ``kaggle_folder`` (doctests only)."""
+    if isinstance(request.node, pytest.DoctestItem):
+        doctest_namespace["tmp_path"] = request.getfixturevalue("tmp_path")
+        doctest_namespace["kaggle_folder"] = request.getfixturevalue("kaggle_folder")
+
+
+# --- the course ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sandbox_available() -> bool:
+    """Whether bubblewrap works here; grading tests use it when it does."""
+    from beth_course.grading.sandbox import bwrap_status
+
+    return bwrap_status()[0]
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A copy of the course, released (without re-running the notebook): shared, read-only."""
+    from beth_course.release import release
+    from tests.helpers import copy_course
+
+    course = copy_course(tmp_path_factory.mktemp("released") / "course")
+    release(course, validate=False)
+    return course
+
+
+@pytest.fixture
+def course_copy(released_course, tmp_path):
+    """A private, writable copy of the released course (gradebook included)."""
+    import shutil
+
+    from beth_course.course import Course
+
+    shutil.copytree(released_course.root, tmp_path / "course")
+    return Course(tmp_path / "course")

@@ -1,0 +1,53 @@
+# Short verbs for the BETH workshop course. Everything runs in virtual environments this
+# Makefile creates on first use (.venv, and .venv-pandas22 for the pandas 2.2 lane).
+PYTHON ?= python3
+VENV ?= .venv
+PD22 ?= .venv-pandas22
+PY := $(VENV)/bin/python
+NOTEBOOK := source/beth_workshop/beth_workshop.ipynb
+
+.PHONY: demo test test-fast test-pandas22 goldens bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[course,test]"
+	touch $@
+
+$(PD22)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PD22)
+	$(PD22)/bin/python -m pip install --quiet --upgrade pip
+	$(PD22)/bin/python -m pip install --quiet -e ".[course,test]" "pandas==2.2.*"
+	touch $@
+
+## demo: release, autograde, feedback and report for the fictional students (in demo-course/)
+demo: $(VENV)/.installed
+	$(VENV)/bin/beth-course demo
+
+## test: the whole suite, on pandas 3 and on pandas 2.2 (what Colab ships)
+test: $(VENV)/.installed $(PD22)/.installed
+	$(PY) -m pytest
+	$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOK)
+	$(MAKE) test-pandas22
+
+## test-pandas22: beth_helpers and the notebook on pandas 2.2
+test-pandas22: $(PD22)/.installed
+	$(PD22)/bin/python -m pytest -p no:cacheprovider -m "not slow"
+	$(PD22)/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOK)
+
+## test-fast: everything but the notebook runs and grading rounds (seconds)
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow"
+
+## goldens: regenerate release/, submitted/ and autograded/ on purpose, then review the diff
+goldens: $(VENV)/.installed
+	$(VENV)/bin/beth-course release
+	$(PY) scripts/make_fictional_submissions.py
+	$(VENV)/bin/beth-course autograde --force
+
+## bench: the benchmarks (minutes); results in benchmarks/RESULTS.md
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_data.py
+
+clean:
+	rm -rf demo-course feedback grades.csv report.html gradebook.db .nbgrader.log benchmarks/.work
