@@ -1,7 +1,7 @@
 """nbgrader settings for the BETH workshop course: only the keys this course needs.
 
 nbgrader reads this file from the course root (where it is run). `beth-course` reads it too,
-plus the `BethCourse` and `BethSandbox` sections at the end, which nbgrader ignores.
+plus the `BethSandbox` and `BethCollect` sections at the end, which nbgrader ignores.
 """
 
 c = get_config()  # noqa: F821 -- nbgrader provides get_config when it loads this file
@@ -35,3 +35,26 @@ c.CourseDirectory.ignore = [
 # data.csv is copied into every student's autograded folder. nbgrader skips files over this
 # size (bytes) without failing; 100,000 rows of BETH take about 30 MB.
 c.CourseDirectory.max_file_size = 200_000_000
+
+# ---- beth-course only: nbgrader ignores the sections below ----------------------------------
+
+# The autograde sandbox (bubblewrap): limits for each submission's kernel. Memory is the
+# address space per process; an allocation past it raises MemoryError in the student's cell
+# (the notebook needs under 3G with the default sample sizes).
+c.BethSandbox.memory_limit = "6G"
+# CPU seconds per process; a process past it is killed (recorded as a dead kernel).
+c.BethSandbox.cpu_time_limit = 600
+# Processes per submission: enough for joblib workers, not for a fork bomb.
+c.BethSandbox.max_processes = 64
+# Largest file a submission may write.
+c.BethSandbox.max_file_size = "1G"
+# Wall-clock seconds for a whole notebook; cells still unrun then are marked NotRun.
+c.BethSandbox.submission_timeout = 900
+# Numeric threads per submission; `--workers` defaults to one submission per core.
+c.BethSandbox.threads = 1
+
+# How `beth-course collect` maps downloaded files to student ids: regular expressions with a
+# named group `student`, tried in order on each file's path inside the download. The
+# built-in presets cover Canvas, Moodle, Blackboard and a folder per student (see
+# beth_course/collect.py). To key Canvas downloads on the name instead of the numeric id:
+# c.BethCollect.patterns = [r"^(?:.*/)?(?P<student>[a-z]+)_(?:LATE_)?\d+_\d+_[^/]*\.ipynb$"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
-from .course import Course, CourseError
+from .course import Course, CourseError, use_this_environment
 
 
 def _course(args) -> Course:
@@ -41,6 +40,16 @@ def _print_grades(course: Course, students: list[str] | None = None) -> None:
             f"  {r['student']:<{width}}  {r['auto_score']:>4g}/{r['auto_max']:<4g}  {manual:>10}  "
             f"{r['status']}{': ' + r['reason'] if r['reason'] else ''}"
         )
+
+
+def cmd_collect(args) -> int:
+    from .collect import collect
+
+    course = _course(args)
+    report = collect(course, args.path, force=args.force, patterns=args.pattern or None)
+    for line in report.lines():
+        print(line)
+    return 1 if report.needs_attention else 0
 
 
 def cmd_autograde(args) -> int:
@@ -117,6 +126,18 @@ COMMANDS = {
           help="skip running the notebook (source must pass, release must fail); quicker, "
                "for drafts only"))],
     ),
+    "collect": (
+        cmd_collect,
+        "file downloaded submissions (a folder or a zip) into submitted/<student>/",
+        [
+            (("path",), dict(type=Path, help="the download: a folder or a .zip")),
+            (("--force",), dict(action="store_true",
+              help="replace submissions already filed for the same students")),
+            (("--pattern",), dict(action="append", metavar="REGEX",
+              help="map paths to students with this regex (named group 'student'); "
+                   "repeatable, tried in order, replaces the presets")),
+        ],
+    ),
     "autograde": (
         cmd_autograde,
         "grade submitted/ into autograded/ and the gradebook, sandboxed and in parallel",
@@ -192,11 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     args = build_parser().parse_args(argv)
-    # nbgrader runs `alembic` and Jupyter kernels by name: make them this environment's own,
-    # also when it was not activated (`.venv/bin/beth-course ...`).
-    bin_dir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    use_this_environment()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("[nbgrader] %(levelname)s: %(message)s"))
     nb_log = logging.getLogger("traitlets")

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ASSIGNMENT = "beth_workshop"
 NOTEBOOK = "beth_workshop"
+
+
+def use_this_environment() -> None:
+    """Put this interpreter's ``bin`` first on PATH.
+
+    nbgrader runs ``alembic`` and Jupyter kernels by name; they must come from the same
+    environment as beth-course, also when it was not activated (``.venv/bin/beth-course``).
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 class CourseError(Exception):

@@ -31,7 +31,7 @@ import nbformat.v4
 from nbformat.v4 import new_markdown_cell
 
 from . import notebooks
-from .course import Course, CourseError
+from .course import Course, CourseError, use_this_environment
 from .grading.gradebook import statuses
 
 HIDDEN_NOTE = "# (hidden tests: not shown)"
@@ -101,6 +101,7 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     from nbgrader.converters import GenerateFeedback
     from traitlets.config import Config
 
+    use_this_environment()
     if not course.source_notebook.exists():
         raise CourseError("no source notebook: nothing to check feedback against")
     secrets = notebooks.secret_lines(notebooks.read(course.source_notebook))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import notebooks
-from .course import Course, CourseError
+from .course import Course, CourseError, use_this_environment
 from .wheel import build_wheel
 
 
@@ -79,6 +79,7 @@ def release(course: Course, validate: bool = True) -> ReleaseReport:
     from nbgrader.converters import GenerateAssignment
     from beth_helpers import __version__, write_classroom_csv
 
+    use_this_environment()
     report = ReleaseReport()
     source_nb_path = course.source_notebook
     if not source_nb_path.is_file():

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import time
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from traitlets import Float, Integer
 
 from nbgrader.preprocessors import Execute
 
-from .sandbox import kill_user_processes
+from .sandbox import kill_user_processes, sandbox_pids
 
 STATUS_KEY = "beth_grading"
 
@@ -56,7 +56,7 @@ class GuardedExecute(Execute):
             if self._timings:
                 seconds, name = max(self._timings)
                 self._status["slowest_cell"] = {"cell": name, "seconds": round(seconds, 2)}
-            self.nb.metadata[STATUS_KEY] = self._status
+            self.nb.metadata.setdefault(STATUS_KEY, {}).update(self._status)
         return self.nb, self.resources
 
     # -- per cell ------------------------------------------------------------------------
@@ -83,6 +83,16 @@ class GuardedExecute(Execute):
             self._halt("kernel_died", self._death_reason(cell))
             cell.outputs.append(_error_output("KernelDied", self._halted))
             return cell, resources
+        except CellTimeoutError:
+            # nbclient gives up this way when the kernel stays busy after the interrupt.
+            name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+            self._halt(
+                "timeout",
+                f"{name} ran past the {self.timeout} s limit and the kernel did not stop "
+                "when interrupted; later cells were not run",
+            )
+            cell.outputs.append(_error_output("CellTimeoutError", self._halted))
+            return cell, resources
         finally:
             self._status["cells_run"] += 1
             name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
@@ -98,12 +108,20 @@ class GuardedExecute(Execute):
             kill_user_processes(self.sandbox_uid, keep=self._kernel_pids())
         if "MemoryError" in names and self._status["status"] == "ok":
             self._status.update(status="memory", reason=self._memory_reason(cell))
-        if "CellTimeoutError" in names and not self._kernel_answers():
-            self._halt(
-                "timeout",
-                f"a cell ran past the {self._cell_timeout} s limit and the kernel did not "
-                "stop when interrupted; later cells were not run",
-            )
+        if "CellTimeoutError" in names:
+            name = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
+            if self._kernel_answers():
+                if self._status["status"] == "ok":
+                    self._status.update(
+                        status="timeout",
+                        reason=f"{name} ran past the {self.timeout} s limit and was interrupted",
+                    )
+            else:
+                self._halt(
+                    "timeout",
+                    f"{name} ran past the {self.timeout} s limit and the kernel did not stop "
+                    "when interrupted; later cells were not run",
+                )
 
     # -- helpers -------------------------------------------------------------------------
     def _halt(self, status: str, reason: str) -> None:
@@ -119,34 +137,24 @@ class GuardedExecute(Execute):
                 cell.outputs = [_error_output("NotRun", self._halted)]
 
     def _kernel_answers(self) -> bool:
+        """Whether the kernel replies to a kernel_info request within a few seconds."""
+        saved, self.timeout = self.timeout, max(1, int(self.responsive_timeout))
         try:
-            reply = self.kc.kernel_info(reply=True, timeout=self.responsive_timeout)
-        except Exception:  # any failure to answer counts as unresponsive
+            return self.wait_for_reply(self.kc.kernel_info()) is not None
+        except Exception:  # a dead or broken channel counts as no answer
             return False
-        return bool(reply)
+        finally:
+            self.timeout = saved
 
     def _kernel_pid_known(self) -> bool:
         provisioner = getattr(self.km, "provisioner", None)
         return bool(provisioner and getattr(provisioner, "process", None))
 
     def _kernel_pids(self) -> set[int]:
-        """The sandbox's own processes that must survive: the kernel and its wrappers."""
+        """The sandbox's own processes that must survive a clean-up: bwrap and the kernel."""
         if not self._kernel_pid_known():
             return set()
-        root = self.km.provisioner.process.pid  # bwrap
-        keep, frontier = {root}, [root]
-        # bwrap -> bwrap (pid 1 of the sandbox) -> kernel: keep the first two levels.
-        for _ in range(2):
-            children = []
-            for pid in frontier:
-                try:
-                    with open(f"/proc/{pid}/task/{pid}/children") as fh:
-                        children += [int(c) for c in fh.read().split()]
-                except OSError:
-                    continue
-            keep.update(children[:1])
-            frontier = children[:1]
-        return keep
+        return set(sandbox_pids(self.km.provisioner.process.pid))
 
     def _death_reason(self, cell) -> str:
         name = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")

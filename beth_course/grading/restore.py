@@ -37,6 +37,18 @@ def _grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def _edited(cell) -> bool:
+    """Whether a released locked cell no longer matches the checksum the release gave it.
+
+    (The gradebook's copy of a test cell always differs from the release's by its hidden
+    tests, so comparing with it would call every cell edited.)
+    """
+    from nbgrader.utils import compute_checksum
+
+    recorded = cell.metadata.get("nbgrader", {}).get("checksum")
+    return recorded is None or compute_checksum(cell) != recorded
+
+
 class RestoreCells(NbGraderPreprocessor):
     """Rebuild the graded structure of a submission from the gradebook (module docstring)."""
 
@@ -57,9 +69,10 @@ class RestoreCells(NbGraderPreprocessor):
                 originals[cell.name] = self._original(cell, points, solutions, tasks)
         changes: list[str] = []
         nb.cells = self._rebuild(nb, originals, solutions, changes)
+        # Whatever the student's file carried under this key is not ours: start afresh.
+        nb.metadata["beth_grading"] = {"restored": changes} if changes else {}
         if changes:
             self.log.warning("Restored the assignment's structure: %s", "; ".join(changes))
-            nb.metadata.setdefault("beth_grading", {})["restored"] = changes
         return nb, resources
 
     # ------------------------------------------------------------------------------------
@@ -87,6 +100,7 @@ class RestoreCells(NbGraderPreprocessor):
         return cell
 
     def _rebuild(self, nb, originals, solutions, changes) -> list:
+        self._recognise_unmarked(nb, originals, solutions, changes)
         positions: dict[str, list[int]] = {}
         for index, cell in enumerate(nb.cells):
             gid = _grade_id(cell)
@@ -122,24 +136,50 @@ class RestoreCells(NbGraderPreprocessor):
                 cells.append(cell)
             else:
                 original = originals[gid]
-                if cell.cell_type != original.cell_type or cell.source != original.source:
-                    changes.append(f"{gid} restored from the gradebook")
+                if cell.cell_type != original.cell_type or _edited(cell):
+                    changes.append(f"{gid} was edited and was restored")
                 cells.append(self._with_id(original, cell.get("id"), nb))
 
-        present = {_grade_id(c) for c in cells}
+        present = {gid for gid in map(_grade_id, cells) if gid is not None}
         order = [gid for gid in self.cell_order if gid in originals]
         order += sorted(set(originals) - set(order))
         for k, gid in enumerate(order):
             if gid in present:
                 continue
             anchor = next((order[j] for j in range(k - 1, -1, -1) if order[j] in present), None)
-            at = 0
+            start = 0
             if anchor is not None:
-                at = next(i for i, c in enumerate(cells) if _grade_id(c) == anchor) + 1
+                start = next(i for i, c in enumerate(cells) if _grade_id(c) == anchor) + 1
+            # After the student's own cells that follow the anchor, before the next known
+            # cell: where the assignment had it, relative to what the student kept.
+            at = next((i for i in range(start, len(cells)) if _grade_id(cells[i]) in present), len(cells))
             cells.insert(at, self._with_id(originals[gid], None, nb, used=cells))
             present.add(gid)
             changes.append(f"{gid} was missing and was put back")
         return cells
+
+    def _recognise_unmarked(self, nb, originals, solutions, changes) -> None:
+        """Unmarked cells whose text is exactly a locked cell's get that cell's identity.
+
+        Pasting cells into a new notebook (Colab's "copy to a new notebook", say) drops
+        their nbgrader metadata; instructions and unchanged tests can still be recognised
+        by their text, which places the cells that must be put back.
+        """
+        by_text = {
+            (o.cell_type, o.source.strip()): gid
+            for gid, o in originals.items()
+            if gid not in solutions and o.metadata["nbgrader"]["locked"]
+        }
+        found = set()
+        for cell in nb.cells:
+            if _grade_id(cell) is not None:
+                continue
+            gid = by_text.get((cell.cell_type, cell.source.strip()))
+            if gid and gid not in found:
+                cell.metadata["nbgrader"] = dict(originals[gid].metadata["nbgrader"])
+                found.add(gid)
+        if found:
+            changes.append(f"{len(found)} cells without nbgrader metadata recognised by their text")
 
     @staticmethod
     def _with_id(original, cell_id, nb, used=()) -> NotebookNode:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import notebooks
-from ..course import Course, CourseError
+from ..course import Course, CourseError, use_this_environment
 from . import gradebook
 from .sandbox import Limits, bwrap_status
 from .warmup import ensure_warm
@@ -196,6 +196,7 @@ def autograde(
 ) -> RunSummary:
     """Grade submissions into the gradebook; see the module docstring."""
     out = out or sys.stderr
+    use_this_environment()
     if sandbox:
         ok, why = bwrap_status()
         if not ok:

@@ -285,6 +285,30 @@ def chown_tree(path: str | Path, uid: int) -> None:
             os.chown(os.path.join(folder, name), uid, uid)
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(c) for c in fh.read().split()]
+    except OSError:
+        return []
+
+
+def sandbox_pids(bwrap_pid: int) -> tuple[int, ...]:
+    """``(bwrap, sandbox init, kernel)`` host pids for a sandbox started as ``bwrap_pid``.
+
+    bwrap forks the sandbox's init (pid 1 inside), which forks the command; setpriv and
+    prlimit exec, so the command's process is the kernel. Later children of init are
+    orphans the submission left behind. Returns what exists so far.
+    """
+    chain = [bwrap_pid]
+    for _ in range(2):
+        children = _children(chain[-1])
+        if not children:
+            break
+        chain.append(min(children))  # the first child forked has the lowest pid
+    return tuple(chain)
+
+
 def _count_user_processes(uid: int) -> int:
     count = 0
     for entry in os.listdir("/proc"):
@@ -357,6 +381,20 @@ class SandboxedKernelManager(_SubmissionKernelManager):
         run_dir = self.sandbox["run_dir"]
         self.connection_file = os.path.join(run_dir, "kernel.json")
         self.ip = os.path.join(run_dir, "k")
+
+    async def _async_signal_kernel(self, signum: int) -> None:
+        # jupyter_client signals the process group of what it started (bwrap), which the
+        # kernel is not in; interrupts must go to the kernel itself.
+        provisioner = self.provisioner
+        process = getattr(provisioner, "process", None) if provisioner else None
+        pids = sandbox_pids(process.pid) if process else ()
+        if len(pids) == 3:
+            try:
+                os.kill(pids[2], signum)
+                return
+            except ProcessLookupError:
+                pass
+        await super()._async_signal_kernel(signum)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)

@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..course import use_this_environment
 from .sandbox import Limits, Slot, chown_tree, kernel_env, kernel_manager_for
 
 # Statuses, worst last: what the report and the summary count.
@@ -100,7 +101,7 @@ def check_notebook(path: Path) -> tuple[str | None, bytes | None]:
     except nbformat.ValidationError:
         pass
     try:
-        _, fixed = normalize(data, repair_duplicate_cell_ids=True, strip_invalid_metadata=True)
+        _, fixed = normalize(data, strip_invalid_metadata=True)
         nbformat.validate(fixed)
     except Exception as exc:  # normalize raises several types on hopeless input
         return f"the notebook's structure is invalid and could not be repaired: {exc}", None
@@ -235,7 +236,7 @@ def grade_submission(task: GradingTask, source_files: dict[str, bytes] | None = 
             result.restored.append("the notebook's JSON structure was repaired")
 
         cache = ensure_warm(task.cache_dir)
-        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+        use_this_environment()
         with Slot(task.limits.uid_base) as slot:
             run_dir = tempfile.mkdtemp(prefix="bk", dir="/tmp")
             try:
