@@ -42,6 +42,30 @@ def _print_grades(course: Course, students: list[str] | None = None) -> None:
         )
 
 
+def cmd_data(args) -> int:
+    from beth_helpers import build_classroom_csv, load_beth
+
+    course = _course(args)
+    target = course.folder("source") / "data.csv"
+    if target.exists() and not args.force:
+        raise CourseError(f"{target} exists and was left as it is; pass --force to replace it")
+    print(f"reading the Kaggle splits in {args.kaggle} (about a minute for the full files) ...")
+    try:
+        build_classroom_csv(args.kaggle, target, n=args.rows, pct_evil=args.pct_evil,
+                            random_state=args.seed, overwrite=args.force)
+    except (FileNotFoundError, ValueError) as exc:  # the loader's messages say what to do
+        raise CourseError(str(exc)) from None
+    written = load_beth(target)
+    print(
+        f"wrote {target.relative_to(course.root)}: {len(written):,} real BETH rows drawn at random "
+        f"(seed {args.seed}), {int(written['evil'].sum()):,} evil (from the testing split only), "
+        f"{int((written['evil'] == 0).sum()):,} benign (from all three splits)."
+    )
+    print("next: set the sample sizes in the notebook's parameters cell if you want larger "
+          "ones (the seed workshop used 25,000), then run beth-course release")
+    return 0
+
+
 def cmd_collect(args) -> int:
     from .collect import collect
 
@@ -125,6 +149,19 @@ COMMANDS = {
         [(("--no-validate",), dict(action="store_true",
           help="skip running the notebook (source must pass, release must fail); quicker, "
                "for drafts only"))],
+    ),
+    "data": (
+        cmd_data,
+        "build source/<assignment>/data.csv from the official Kaggle files",
+        [
+            (("--kaggle",), dict(type=Path, required=True, metavar="FOLDER",
+              help="the unzipped Kaggle download (labelled_training_data.csv and its siblings)")),
+            (("--rows",), dict(type=int, default=100_000, help="rows in data.csv (default 100,000)")),
+            (("--pct-evil",), dict(type=float, default=0.25,
+              help="share of evil rows (default 0.25: room for the seed's 25,000-row samples)")),
+            (("--seed",), dict(type=int, default=0, help="random seed (default 0)")),
+            (("--force",), dict(action="store_true", help="replace an existing data.csv")),
+        ],
     ),
     "collect": (
         cmd_collect,

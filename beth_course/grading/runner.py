@@ -23,7 +23,7 @@ from .. import notebooks
 from ..course import Course, CourseError, use_this_environment
 from . import gradebook
 from .sandbox import Limits, bwrap_status
-from .warmup import ensure_warm
+from .warmup import LARGE_UMAP_ROWS, ensure_warm
 from .worker import GradingResult, GradingTask, grade_submission
 
 
@@ -88,8 +88,20 @@ def _hash_files(files: dict[str, bytes]) -> str:
     return GradingTask("", "", "", files, b"", "", [], None).submission_sha256
 
 
+def umap_sample_size(course: Course) -> int:
+    """UMAP_SAMPLE_SIZE as the notebook's parameters cell sets it (0 if it cannot tell)."""
+    import re
+
+    for cell in notebooks.read(course.source_notebook).cells:
+        match = re.search(r"^UMAP_SAMPLE_SIZE\s*=\s*([\d_]+)", cell.source, re.MULTILINE)
+        if match:
+            return int(match.group(1).replace("_", ""))
+    return 0
+
+
 def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool) -> list[GradingTask]:
     config = course.config()
+    large = umap_sample_size(course) >= LARGE_UMAP_ROWS
     limits = Limits.from_config(config)
     template = gradebook.template_bytes(course.gradebook_path)
     config_text = (course.root / "nbgrader_config.py").read_text()
@@ -105,6 +117,7 @@ def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool)
             cell_order=order,
             limits=limits,
             sandbox=sandbox,
+            warm_large=large,
             source_dir=str(course.folder("source")) if local else None,
             course_root=str(course.root),
         )
@@ -216,11 +229,12 @@ def autograde(
     sources = source_files(course)
     tasks = build_tasks(course, todo, sandbox, local=dask_scheduler is None)
     client = None
+    large = tasks[0].warm_large
     if dask_scheduler:
-        client = _dask_client(dask_scheduler, out)
+        client = _dask_client(dask_scheduler, out, large)
     else:
         print("warming the kernel cache (once per machine) ...", file=out, flush=True)
-        ensure_warm()
+        ensure_warm(large=large)
     bar = _Progress(len(tasks), progress, out)
 
     def finish(result: GradingResult) -> None:
@@ -268,7 +282,7 @@ def _run_local(tasks: list[GradingTask], workers: int, finish) -> str:
     return f"{workers} processes"
 
 
-def _dask_client(address: str, out):
+def _dask_client(address: str, out, large: bool):
     """Connect to the scheduler and warm every worker's kernel cache."""
     try:
         from distributed import Client
@@ -283,7 +297,7 @@ def _dask_client(address: str, out):
         client.close()
         raise CourseError(f"the Dask scheduler at {address} has no workers")
     print(f"warming the kernel cache on {len(workers)} Dask workers ...", file=out, flush=True)
-    client.run(ensure_warm)
+    client.run(ensure_warm, large=large)
     return client
 
 

@@ -30,6 +30,11 @@ _, X, y = preprocess(get_sample(rows, 1000, 0.5, random_state=0))
 X = sklearn.preprocessing.StandardScaler().fit_transform(X)
 umap.UMAP(random_state=0).fit(X).transform(X)
 umap.UMAP().fit_transform(X)
+if LARGE:
+    # 4,096 rows and more take UMAP's approximate-neighbour path (pynndescent).
+    _, big, _ = preprocess(get_sample(rows, 5000, 0.5, random_state=0, replace=True))
+    big = sklearn.preprocessing.StandardScaler().fit_transform(big)
+    umap.UMAP(random_state=0).fit(big).transform(big[:100])
 sklearn.ensemble.IsolationForest(random_state=0).fit(X)
 plt.figure(); plt.hist([1, 2, 3]); plt.savefig(__import__("io").BytesIO(), format="png")
 """
@@ -53,19 +58,25 @@ def default_cache_dir() -> Path:
     return Path(base) / "beth-course" / "kernel-cache"
 
 
-def ensure_warm(cache_dir: str | os.PathLike | None = None) -> str:
+# UMAP takes its approximate-neighbour path (pynndescent) from this many rows on.
+LARGE_UMAP_ROWS = 4096
+
+
+def ensure_warm(cache_dir: str | os.PathLike | None = None, large: bool = False) -> str:
     """Fill ``cache_dir`` (default: ``~/.cache/beth-course/kernel-cache``) if it is cold.
 
-    Safe to call from many processes at once: one warms, the others wait for it. Returns
-    the folder.
+    ``large`` also compiles UMAP's path for samples of :data:`LARGE_UMAP_ROWS` rows or more
+    (about two minutes more, once); the grader asks for it when the notebook's UMAP sample
+    is that large. Safe to call from many processes at once: one warms, the others wait for
+    it. Returns the folder.
     """
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     marker = cache / "warm.json"
-    key = _key()
+    key = _key() + (" | large" if large else "")
     with open(cache / ".warm.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists() and json.loads(marker.read_text()).get("key") == key:
+        if marker.exists() and json.loads(marker.read_text()).get("key") in (key, key + " | large"):
             return str(cache)
         env = dict(os.environ)
         env.update(
@@ -75,9 +86,8 @@ def ensure_warm(cache_dir: str | os.PathLike | None = None) -> str:
             OMP_NUM_THREADS="1",
             PYTHONWARNINGS="ignore",
         )
-        done = subprocess.run(
-            [sys.executable, "-c", _WARM_CODE], env=env, capture_output=True, text=True
-        )
+        code = f"LARGE = {bool(large)}\n" + _WARM_CODE
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"warming the kernel cache failed:\n{done.stderr[-3000:]}")
         marker.write_text(json.dumps({"key": key}))

@@ -46,6 +46,7 @@ class GradingTask:
     limits: Limits
     sandbox: bool = True
     cache_dir: str | None = None
+    warm_large: bool = False
     source_dir: str | None = None
     course_root: str | None = None
 
@@ -235,7 +236,7 @@ def grade_submission(task: GradingTask, source_files: dict[str, bytes] | None = 
             notebook_path.write_bytes(repaired)
             result.restored.append("the notebook's JSON structure was repaired")
 
-        cache = ensure_warm(task.cache_dir)
+        cache = ensure_warm(task.cache_dir, large=task.warm_large)
         use_this_environment()
         with Slot(task.limits.uid_base) as slot:
             run_dir = tempfile.mkdtemp(prefix="bk", dir="/tmp")

@@ -1,0 +1,127 @@
+"""Quick checks of the grading machinery's parts (the slow tests grade whole classes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import nbformat
+import pytest
+
+from beth_course.feedback import HIDDEN_NOTE, scrub
+from beth_course.grading.gradebook import template_bytes
+from beth_course.grading.runner import umap_sample_size
+from beth_course.grading.sandbox import Limits, bwrap_command, parse_size
+from beth_course.grading.worker import check_notebook
+
+from .helpers import copy_course
+
+
+@pytest.mark.parametrize("text, expected", [("4G", 4 * 2**30), ("512M", 512 * 2**20),
+                                            ("1.5G", int(1.5 * 2**30)), (2048, 2048), ("100", 100)])
+def test_parse_size_reads_config_sizes(text, expected):
+    """Sizes in nbgrader_config.py may be written 4G, 512M, or bytes."""
+    assert parse_size(text) == expected
+
+
+def test_parse_size_rejects_nonsense():
+    """A size written wrong is an error naming the value."""
+    with pytest.raises(ValueError, match="'four gigs'"):
+        parse_size("four gigs")
+
+
+LIMITS = Limits(memory=2**30, cpu_seconds=60, processes=16, file_size=2**20,
+                submission_timeout=300, threads=1, uid_base=61000)
+
+
+def test_bwrap_command_hides_the_course_and_exposes_only_the_workdir(tmp_path):
+    """The course root and /tmp are hidden; only the work folder and private dirs are writable."""
+    course = tmp_path / "course"
+    work = course / "autograded" / "s1" / "a"
+    run = tmp_path / "run"
+    for folder in (work, run):
+        folder.mkdir(parents=True)
+    cmd = bwrap_command(["python", "-m", "ipykernel_launcher"], workdir=str(work),
+                        private_dirs=[str(run)], uid=61000, limits=LIMITS, env={"HOME": "/tmp"},
+                        course_root=str(course))
+    pairs = list(zip(cmd, cmd[1:]))
+    assert ("--tmpfs", str(course)) in pairs and ("--tmpfs", "/tmp") in pairs
+    writable = [b for a, b in pairs if a == "--bind"]
+    assert writable == [str(run), str(work)]
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--clearenv"):
+        assert flag in cmd
+    assert f"--as={2**30}" in cmd and "--cpu=60" in cmd
+    if os.geteuid() == 0:  # its own user per slot: the process limit is the submission's
+        assert "--nproc=16" in cmd and "--reuid=61000" in cmd
+    else:  # a user namespace; the limit adds this user's running processes
+        assert "--unshare-user" in cmd
+    assert cmd[-3:] == ["python", "-m", "ipykernel_launcher"]
+
+
+def test_umap_sample_size_is_read_from_the_parameters_cell(tmp_path):
+    """The grader learns the notebook's UMAP sample size (to warm the right numba code)."""
+    course = copy_course(tmp_path / "course")
+    assert umap_sample_size(course) == 1000
+    path = course.source_notebook
+    path.write_text(path.read_text().replace("UMAP_SAMPLE_SIZE = 1_000", "UMAP_SAMPLE_SIZE = 25_000"))
+    assert umap_sample_size(course) == 25000
+
+
+def test_check_notebook_tells_broken_files_apart(tmp_path):
+    """Not JSON, JSON but no cells, and nbformat 3 are reasons; a valid notebook is fine."""
+    path = tmp_path / "nb.ipynb"
+    cases = {
+        b"{oops": "not valid JSON",
+        b'{"a": 1}': "no list of cells",
+        json.dumps({"nbformat": 3, "cells": []}).encode(): "format version 3",
+    }
+    for content, reason in cases.items():
+        path.write_bytes(content)
+        problem, _ = check_notebook(path)
+        assert reason in problem
+    path.write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    assert check_notebook(path) == (None, None)
+
+
+def test_check_notebook_repairs_what_nbformat_can(tmp_path):
+    """A schema error nbformat can strip (a string 'collapsed') comes back repaired."""
+    nb = json.loads(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])))
+    nb["cells"][0]["metadata"]["collapsed"] = "yes"
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    problem, repaired = check_notebook(path)
+    assert problem is None
+    nbformat.validate(json.loads(repaired))
+
+
+def test_scrub_removes_hidden_tests_and_traceback_source():
+    """Hidden lines go, one note stays; an error keeps its name and message only."""
+    test = nbformat.v4.new_code_cell(
+        '"""Check."""\nassert x == 1, "x should be 1"\n### BEGIN HIDDEN TESTS\n'
+        'assert secret_check(x)\n### END HIDDEN TESTS'
+    )
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1}
+    test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="x should be 1",
+                                           traceback=["----> 4 assert secret_check(x)"])]
+    nb = scrub(nbformat.v4.new_notebook(cells=[test]), {"status": "timeout", "reason": "slow"})
+    source = nb.cells[1].source
+    assert "secret_check" not in source and HIDDEN_NOTE in source and "x should be 1" in source
+    assert nb.cells[1].outputs[0]["traceback"] == ["AssertionError: x should be 1"]
+    assert "How grading went: timeout" in nb.cells[0].source
+
+
+def test_template_gradebook_keeps_the_assignment_and_drops_students(released_course, tmp_path):
+    """Workers get the assignment's cells and no student's data."""
+    released = copy_course(tmp_path / "c")
+    (released.root / "gradebook.db").write_bytes(released_course.gradebook_path.read_bytes())
+    con = sqlite3.connect(released.gradebook_path)
+    con.execute("INSERT INTO student (id) VALUES ('someone')")
+    con.commit()
+    con.close()
+    copy = tmp_path / "template.db"
+    copy.write_bytes(template_bytes(released.gradebook_path))
+    con = sqlite3.connect(copy)
+    assert con.execute("SELECT COUNT(*) FROM student").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM grade_cells").fetchone()[0] == 7
+    con.close()
