@@ -63,20 +63,6 @@ def normalize(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
     return nb, cleared
 
 
-def regions(source: str, begin: str, end: str) -> list[str]:
-    """The lines between each ``begin`` and ``end`` marker line (markers excluded)."""
-    found, inside = [], False
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped == begin:
-            inside = True
-        elif stripped == end:
-            inside = False
-        elif inside:
-            found.append(line)
-    return found
-
-
 def secret_lines(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     """Lines of solutions and hidden tests that appear nowhere else in the source notebook.
 

@@ -28,6 +28,12 @@ from .sandbox import kill_user_processes, sandbox_pids
 STATUS_KEY = "beth_grading"
 
 
+def _cell_name(cell, index: int | None = None) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or (
+        f"cell {index}" if index is not None else "a cell"
+    )
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(
         output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
@@ -85,18 +91,12 @@ class GuardedExecute(Execute):
             return cell, resources
         except CellTimeoutError:
             # nbclient gives up this way when the kernel stays busy after the interrupt.
-            name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
-            self._halt(
-                "timeout",
-                f"{name} ran past the {self.timeout} s limit and the kernel did not stop "
-                "when interrupted; later cells were not run",
-            )
+            self._halt("timeout", self._unstoppable(_cell_name(cell, index)))
             cell.outputs.append(_error_output("CellTimeoutError", self._halted))
             return cell, resources
         finally:
             self._status["cells_run"] += 1
-            name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
-            self._timings.append((time.monotonic() - started, name))
+            self._timings.append((time.monotonic() - started, _cell_name(cell, index)))
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
             self._after_error(cell, errors)
@@ -109,21 +109,22 @@ class GuardedExecute(Execute):
         if "MemoryError" in names and self._status["status"] == "ok":
             self._status.update(status="memory", reason=self._memory_reason(cell))
         if "CellTimeoutError" in names:
-            name = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
-            if self._kernel_answers():
-                if self._status["status"] == "ok":
-                    self._status.update(
-                        status="timeout",
-                        reason=f"{name} ran past the {self.timeout} s limit and was interrupted",
-                    )
-            else:
-                self._halt(
-                    "timeout",
-                    f"{name} ran past the {self.timeout} s limit and the kernel did not stop "
-                    "when interrupted; later cells were not run",
+            name = _cell_name(cell)
+            if not self._kernel_answers():
+                self._halt("timeout", self._unstoppable(name))
+            elif self._status["status"] == "ok":
+                self._status.update(
+                    status="timeout",
+                    reason=f"{name} ran past the {self.timeout} s limit and was interrupted",
                 )
 
     # -- helpers -------------------------------------------------------------------------
+    def _unstoppable(self, name: str) -> str:
+        return (
+            f"{name} ran past the {self.timeout} s limit and the kernel did not stop when "
+            "interrupted; later cells were not run"
+        )
+
     def _halt(self, status: str, reason: str) -> None:
         if not self._halted:
             self._halted = reason
@@ -157,7 +158,7 @@ class GuardedExecute(Execute):
         return set(sandbox_pids(self.km.provisioner.process.pid))
 
     def _death_reason(self, cell) -> str:
-        name = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
+        name = _cell_name(cell)
         code = None
         if self._kernel_pid_known():
             code = self.km.provisioner.process.poll()
@@ -172,5 +173,4 @@ class GuardedExecute(Execute):
         return f"the kernel died while running {name}{hint}; later cells were not run"
 
     def _memory_reason(self, cell) -> str:
-        name = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
-        return f"MemoryError in {name}: the submission reached the sandbox's memory limit"
+        return f"MemoryError in {_cell_name(cell)}: the submission reached the sandbox's memory limit"
