@@ -63,3 +63,15 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: beth-course" in capsys.readouterr().out
+
+
+def test_autograde_refuses_loudly_without_a_sandbox(tmp_path, capsys, monkeypatch):
+    """Where bubblewrap cannot run, autograde refuses and names --no-sandbox."""
+    import beth_course.grading.runner as runner
+
+    monkeypatch.setattr(runner, "bwrap_status", lambda: (False, "bubblewrap is not installed"))
+    course = copy_course(tmp_path / "course")
+    assert main(["--course", str(course.root), "autograde"]) == 1
+    err = capsys.readouterr().err
+    assert "REFUSING TO GRADE" in err and "bubblewrap is not installed" in err
+    assert "--no-sandbox" in err
