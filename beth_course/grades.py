@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .course import Course
+from .course import Course, CourseError
 from .grading.gradebook import statuses
 
 
@@ -14,10 +14,17 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
     """
     from nbgrader.api import Gradebook, MissingEntry
 
+    if not course.gradebook_path.exists():
+        raise CourseError("there is no gradebook yet: run beth-course release, then autograde")
     status = statuses(course.gradebook_path, course.assignment)
     rows = []
     with Gradebook(course.db_url) as gb:
-        assignment = gb.find_assignment(course.assignment)
+        try:
+            gb.find_assignment(course.assignment)
+        except MissingEntry:
+            raise CourseError(
+                f"the gradebook does not know {course.assignment}: run beth-course release"
+            ) from None
         for student in students or sorted(s.id for s in gb.students):
             try:
                 submission = gb.find_submission(course.assignment, student)
@@ -38,5 +45,4 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
             row["seconds"] = info.get("seconds")
             row["late_penalty"] = submission.late_submission_penalty
             rows.append(row)
-        del assignment
     return rows

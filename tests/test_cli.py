@@ -75,3 +75,10 @@ def test_autograde_refuses_loudly_without_a_sandbox(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert "REFUSING TO GRADE" in err and "bubblewrap is not installed" in err
     assert "--no-sandbox" in err
+
+
+def test_report_before_anything_was_graded_says_what_to_run(tmp_path, capsys):
+    """No gradebook yet: the report command names the commands to run first."""
+    course = copy_course(tmp_path / "course")
+    assert main(["--course", str(course.root), "report"]) == 1
+    assert "run beth-course release, then autograde" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from ..course import Course, CourseError, use_this_environment
 from . import gradebook
 from .sandbox import Limits, bwrap_status
 from .warmup import LARGE_UMAP_ROWS, ensure_warm
-from .worker import GradingResult, GradingTask, grade_submission
+from .worker import GradingResult, GradingTask, grade_submission, hash_files
 
 
 @dataclass
@@ -76,16 +76,12 @@ def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[
     todo, skipped = [], []
     for student in chosen:
         row = done.get(student)
-        sha = _hash_files(_submission_files(course.folder("submitted", student)))
+        sha = hash_files(_submission_files(course.folder("submitted", student)))
         if row and row["submission_sha256"] == sha and course.autograded_notebook(student).exists():
             skipped.append(student)
         else:
             todo.append(student)
     return todo, skipped
-
-
-def _hash_files(files: dict[str, bytes]) -> str:
-    return GradingTask("", "", "", files, b"", "", [], None).submission_sha256
 
 
 def umap_sample_size(course: Course) -> int:
