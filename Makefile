@@ -45,9 +45,10 @@ goldens: $(VENV)/.installed
 	$(PY) scripts/make_fictional_submissions.py
 	$(VENV)/bin/beth-course autograde --force
 
-## bench: the benchmarks (minutes); results in benchmarks/RESULTS.md
+## bench: the benchmarks (an hour or more on 2 cores: waits for a quiet machine first);
+## prints one table and rewrites it into benchmarks/RESULTS.md
 bench: $(VENV)/.installed
-	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf demo-course feedback grades.csv report.html gradebook.db .nbgrader.log benchmarks/.work

@@ -28,8 +28,8 @@ pytestmark = pytest.mark.slow
 
 LIMITS = """
 # Tight limits for the sandbox tests (appended by tests/test_sandbox.py).
-c.Execute.timeout = 15
-c.ExecutePreprocessor.timeout = 15
+c.Execute.timeout = 25
+c.ExecutePreprocessor.timeout = 25
 c.BethSandbox.memory_limit = "3G"
 c.BethSandbox.max_processes = 32
 """
