@@ -84,6 +84,25 @@ class _QuietAltText(logging.Filter):
         return "Alternative text is missing" not in record.getMessage()
 
 
+def _ungradable_page(course: Course, student: str, info: dict) -> Path:
+    """Feedback for a submission that could not be run at all: what happened, and 0."""
+    target = course.folder("feedback", student)
+    target.mkdir(parents=True, exist_ok=True)
+    out = target / f"{course.notebook}.html"
+    esc = html.escape
+    out.write_text(
+        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{esc(course.assignment)}: {esc(student)}</title></head><body>\n"
+        f"<h1>{esc(course.assignment)}: feedback for {esc(student)}</h1>\n"
+        f"<p>Your submission could not be graded ({esc(info['status'].replace('_', ' '))}): "
+        f"{esc(info['reason'])}</p>\n<p>It scores 0. Check that you handed in the notebook "
+        f"file itself ({esc(course.notebook)}.ipynb, downloaded from Jupyter or Colab), and "
+        "ask your instructor about handing it in again.</p>\n</body></html>\n",
+        encoding="utf-8",
+    )
+    return out
+
+
 def html_text(page: str) -> str:
     """What a reader sees of an HTML page: tags removed, entities decoded."""
     return html.unescape(_TAG.sub("", page))
@@ -106,9 +125,13 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
         raise CourseError("no source notebook: nothing to check feedback against")
     secrets = notebooks.secret_lines(notebooks.read(course.source_notebook))
     graded = course.students("autograded")
-    chosen = students or graded
-    report = FeedbackReport(missing=[s for s in chosen if s not in graded])
     status = statuses(course.gradebook_path, course.assignment)
+    # Recorded, but nothing to render (not a notebook, or grading failed): a short page.
+    ungradable = sorted(s for s in status if s not in graded)
+    chosen = students or graded + ungradable
+    report = FeedbackReport(missing=[s for s in chosen if s not in graded and s not in status])
+    for student in [s for s in chosen if s in ungradable]:
+        report.written.append(_ungradable_page(course, student, status[student]))
     for student in [s for s in chosen if s in graded]:
         with tempfile.TemporaryDirectory(prefix="beth-feedback-") as tmp:
             root = Path(tmp)

@@ -125,3 +125,23 @@ def test_template_gradebook_keeps_the_assignment_and_drops_students(released_cou
     assert con.execute("SELECT COUNT(*) FROM student").fetchone()[0] == 0
     assert con.execute("SELECT COUNT(*) FROM grade_cells").fetchone()[0] == 7
     con.close()
+
+
+def test_a_submission_that_could_not_run_gets_a_feedback_page(released_course, tmp_path):
+    """A file that was not a notebook still gets feedback saying why it scored 0."""
+    import shutil
+
+    from beth_course.course import Course
+    from beth_course.feedback import generate
+    from beth_course.grading.gradebook import merge
+    from beth_course.grading.worker import GradingResult
+
+    shutil.copytree(released_course.root, tmp_path / "course")
+    course = Course(tmp_path / "course")
+    result = GradingResult(student="zed", status="malformed",
+                           reason="the file is not a notebook (not valid JSON)")
+    merge(course.db_url, course.assignment, "zed", result)
+    report = generate(course, ["zed"])
+    (page,) = report.written
+    text = page.read_text()
+    assert "could not be graded (malformed)" in text and "not valid JSON" in text
