@@ -1,0 +1,407 @@
+"""Benchmark 2: grading a class of identical correct submissions, four ways.
+
+    python benchmarks/run_all.py --parts 2 [--class-size 20] [--repeats 3]
+
+A class of ``--class-size`` copies of the correct fictional submission (ada's, built from
+the fresh release by scripts/make_fictional_submissions.py) is graded, each time in a fresh
+copy of a released course (``beth_course.release.release(course, validate=False)`` on a
+copy made with ``tests.helpers.copy_course``), with ``--force``, by:
+
+  A  plain ``nbgrader autograde beth_workshop --force`` with the course's
+     ``nbgrader_config.py``: sequential, no sandbox, kernels with the default environment;
+  B  ``beth-course autograde --workers 1 --force``;
+  C  ``beth-course autograde --workers 2 --force``;
+  D  ``beth-course autograde --dask-scheduler ADDRESS --force`` on a
+     ``distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True)`` started
+     for that run (its start-up is timed apart and not counted);
+
+and, as the reference for the per-submission overhead, the notebook nbgrader actually
+executes (ada's answers with the locked cells restored from the source notebook, hidden
+tests included) run once with nbclient in a fresh kernel, in two environments:
+
+  nA  the kernel plain nbgrader starts (this process's environment, all cores);
+  nB  the kernel beth-course starts, minus the sandbox: one thread for numeric work, the
+      numba cache preloaded through ``beth_course.kernel_boot`` from a private copy of the
+      warm kernel cache.
+
+Rounds run the six in order (A, B, C, D, nA, nB), so ratios pair runs that met the same
+machine. Every grading run must give every copy full marks on the autograded cells (9/9),
+or the benchmark stops: a fast wrong grader proves nothing.
+
+numba's compile cache is WARM everywhere, the steady state of a grading machine: before the
+rounds, beth-course's kernel cache is filled once into a cache folder private to this
+session (``ensure_warm``, timed and reported, not counted), and the numba cache plain
+nbgrader's kernels use (``NUMBA_CACHE_DIR``, private to this session too) is filled by one
+untimed nbclient run of the notebook (also reported: that is the cold run). Without
+``kernel_boot``, only the numba functions that ask for ``cache=True`` are cached; umap's
+others are compiled again in every kernel, which is part of what A and nA measure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import (BIN, HERE, PYTHON, REPO, child_env, execute_notebook, fmt, run_timed,
+                    stats)
+
+ASSIGNMENT = "beth_workshop"
+MODES = {
+    "A": "plain nbgrader autograde, sequential",
+    "B": "beth-course autograde --workers 1",
+    "C": "beth-course autograde --workers 2",
+    "D": "beth-course autograde --dask-scheduler (LocalCluster, 2 workers x 1 thread)",
+}
+KERNEL_BOOT_ARGS = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=['import beth_course.kernel_boot']",
+]
+
+
+# -- preparing the session -------------------------------------------------------------------
+
+def _restore_locked_cells(submission, source):
+    """What nbgrader executes: the submission with locked cells put back from the source."""
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")}
+    for cell in submission.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+            original = by_id.get(meta.get("grade_id"))
+            if original is not None:
+                cell.source = original.source
+    return submission
+
+
+def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
+    """The released template course with the class in submitted/, and the warm caches."""
+    import nbformat
+
+    sys.path.insert(0, str(REPO))
+    from beth_course.release import release
+    from tests.helpers import copy_course, fictional_students
+
+    template = work / "template" / "course"
+    if template.exists():
+        shutil.rmtree(template)
+    course = copy_course(template)
+    log("part 2: releasing a copy of the course (beth_course.release.release, validate=False)")
+    release(course, validate=False)
+    students = fictional_students()
+    ada = students.build(course.release_notebook, "ada")
+    shutil.rmtree(template / "submitted")
+    names = [f"student{i:02d}" for i in range(1, class_size + 1)]
+    for name in names:
+        folder = course.folder("submitted", name)
+        folder.mkdir(parents=True)
+        nbformat.write(ada, str(folder / f"{ASSIGNMENT}.ipynb"))
+        (folder / "timestamp.txt").write_text(students.TIMESTAMPS["ada"] + "\n")
+
+    # The notebook nbgrader executes, and a folder to execute it in (as autograded/ has it).
+    source_nb = nbformat.read(str(course.source_notebook), as_version=4)
+    graded = _restore_locked_cells(nbformat.read(str(course.submitted_notebook(names[0])),
+                                                 as_version=4), source_nb)
+    baseline = work / "baseline" / ASSIGNMENT
+    if baseline.parent.exists():
+        shutil.rmtree(baseline.parent)
+    baseline.mkdir(parents=True)
+    nbformat.write(graded, str(baseline / f"{ASSIGNMENT}.ipynb"))
+    for path in course.folder("source").iterdir():
+        if path.is_file() and path.suffix != ".ipynb":
+            shutil.copy2(path, baseline / path.name)
+
+    # Caches private to this session: beth-course's kernel cache (through XDG_CACHE_HOME),
+    # and the numba and matplotlib caches of the plain kernels. A smoke run uses the
+    # machine's own kernel cache and lets its first run fill the plain numba cache.
+    caches = work / "caches"
+    if caches.exists():
+        shutil.rmtree(caches)
+    xdg, plain_numba, mpl = caches / "xdg", caches / "numba-plain", caches / "matplotlib"
+    for folder in (xdg, plain_numba, mpl):
+        folder.mkdir(parents=True)
+    if smoke:
+        xdg = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    run_timed([PYTHON, "-c", "import matplotlib.pyplot"], env=child_env(MPLCONFIGDIR=str(mpl)))
+    log("part 2: filling beth-course's kernel cache (one-off, not counted)")
+    warmup_s = run_timed(
+        [PYTHON, "-c", "from beth_course.grading.warmup import ensure_warm; ensure_warm()"],
+        env=child_env(XDG_CACHE_HOME=str(xdg)), log_path=work / "warmup.log")
+    cold = None
+    if not smoke:
+        log("part 2: filling the plain kernels' numba cache: one untimed nbclient run (cold)")
+        cold = execute_notebook(baseline / f"{ASSIGNMENT}.ipynb", baseline,
+                                _plain_env(plain_numba, mpl), work / "nbexec-cold.json")
+    return {
+        "template": str(template),
+        "students": names,
+        "baseline_notebook": str(baseline / f"{ASSIGNMENT}.ipynb"),
+        "xdg": str(xdg),
+        "plain_numba": str(plain_numba),
+        "mpl": str(mpl),
+        "warmup_s": warmup_s,
+        "cold_nbclient": cold,
+        "kernel_cache": str(xdg / "beth-course" / "kernel-cache"),
+        "smoke": smoke,
+    }
+
+
+def _plain_env(numba_dir: Path, mpl: Path) -> dict:
+    return child_env(NUMBA_CACHE_DIR=str(numba_dir), MPLCONFIGDIR=str(mpl),
+                     NBGRADER_EXECUTION="autograde")
+
+
+def _graded_env(template: Path, kernel_cache: Path, run_dir: Path) -> dict:
+    """The environment beth-course gives a graded kernel (sandbox aside), with a private
+    copy of the warm kernel cache, as the grading worker makes one."""
+    from beth_course.course import Course
+    from beth_course.grading.sandbox import Limits, kernel_env
+
+    private = run_dir / "cache"
+    shutil.copytree(kernel_cache, private, ignore=shutil.ignore_patterns("*.lock"))
+    box = kernel_env(Limits.from_config(Course(template).config()), str(private))
+    return child_env(**{k: v for k, v in box.items() if k not in ("HOME", "PATH")})
+
+
+# -- one run ---------------------------------------------------------------------------------
+
+def _scores(course_root: Path, students: list[str]) -> dict[str, tuple[float, float]]:
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gb:
+        for student in students:
+            sub = gb.find_submission(ASSIGNMENT, student)
+            out[student] = (sub.code_score, sub.max_code_score)
+    return out
+
+
+def _worker_seconds(course_root: Path) -> list[float]:
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{course_root / 'gradebook.db'}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in con.execute("SELECT seconds FROM beth_grading_status")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+class _Cluster:
+    """A LocalCluster in a child process (this script with --serve-cluster)."""
+
+    def __init__(self, env: dict, run_dir: Path, workers: int = 2):
+        started = time.perf_counter()
+        address_file = run_dir / "scheduler-address"
+        self.proc = subprocess.Popen(
+            [PYTHON, str(Path(__file__).resolve()), "--serve-cluster", str(workers),
+             str(address_file)],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=open(run_dir / "cluster.log", "wb"),
+        )
+        while not address_file.exists():
+            if self.proc.poll() is not None or time.perf_counter() - started > 300:
+                self.close()
+                raise RuntimeError(f"the Dask LocalCluster did not start; see {run_dir}/cluster.log")
+            time.sleep(0.1)
+        self.address = address_file.read_text().strip()
+        self.start_s = time.perf_counter() - started
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def serve_cluster(workers: int, address_file: Path) -> int:
+    """Run a LocalCluster until stdin closes; its address goes to ``address_file``."""
+    import logging
+
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    tmp = address_file.with_suffix(".tmp")
+    tmp.write_text(cluster.scheduler_address)
+    tmp.rename(address_file)
+    sys.stdin.read()  # until the benchmark closes our stdin
+    cluster.close()
+    return 0
+
+
+def run_mode(mode: str, session: dict, run_dir: Path, log_path: Path) -> dict:
+    """Grade the class once with ``mode`` in a fresh copy of the course."""
+    course = run_dir / "course"
+    shutil.copytree(session["template"], course)
+    students = session["students"]
+    out = {"mode": mode}
+    beth = [BIN / "beth-course", "--course", course, "autograde", "--force", "--no-progress"]
+    beth_env = child_env(XDG_CACHE_HOME=session["xdg"])
+    if mode == "A":
+        out["wall_s"] = run_timed([BIN / "nbgrader", "autograde", ASSIGNMENT, "--force"],
+                                  cwd=course, log_path=log_path,
+                                  env=_plain_env(Path(session["plain_numba"]), Path(session["mpl"])))
+    elif mode in ("B", "C"):
+        workers = "1" if mode == "B" else "2"
+        out["wall_s"] = run_timed(beth + ["--workers", workers], env=beth_env, log_path=log_path)
+    elif mode == "D":
+        cluster = _Cluster(beth_env, run_dir)
+        try:
+            out["cluster_start_s"] = cluster.start_s
+            out["wall_s"] = run_timed(beth + ["--dask-scheduler", cluster.address],
+                                      env=beth_env, log_path=log_path)
+        finally:
+            cluster.close()
+    scores = _scores(course, students)
+    wrong = {s: v for s, v in scores.items() if v[0] != v[1] or not v[1]}
+    if wrong:
+        raise RuntimeError(f"{MODES[mode]}: not every copy got full marks: {wrong}; see {log_path}")
+    out["full_marks"] = f"{len(scores)}/{len(students)}"
+    out["worker_s"] = _worker_seconds(course)
+    n = len(students)
+    out["per_submission_s"] = out["wall_s"] / n
+    out["per_minute"] = n * 60 / out["wall_s"]
+    shutil.rmtree(course, ignore_errors=True)
+    return out
+
+
+def run_baseline(kind: str, session: dict, run_dir: Path) -> dict:
+    """Execute the graded notebook once with nbclient: nA (plain kernel) or nB (graded env)."""
+    nb = Path(session["baseline_notebook"])
+    folder = run_dir / ASSIGNMENT
+    shutil.copytree(nb.parent, folder)
+    if kind == "nA":
+        env, args = _plain_env(Path(session["plain_numba"]), Path(session["mpl"])), []
+    else:
+        env = _graded_env(Path(session["template"]), Path(session["kernel_cache"]), run_dir)
+        args = KERNEL_BOOT_ARGS
+    result = execute_notebook(folder / nb.name, folder, env, run_dir / f"{kind}.json", args)
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+# -- the whole part --------------------------------------------------------------------------
+
+def run(work: Path, repeats: int, class_size: int, smoke: bool, log) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    session = prepare(work, class_size, smoke, log)
+    rounds = []
+    for r in range(repeats):
+        results = {}
+        for key in (*MODES, "nA", "nB"):
+            run_dir = work / "runs" / f"round{r + 1}-{key}"
+            if run_dir.exists():
+                shutil.rmtree(run_dir)
+            run_dir.mkdir(parents=True)
+            log(f"part 2: round {r + 1} of {repeats}: {MODES.get(key, key)}")
+            if key in MODES:
+                logs = work / "logs"
+                logs.mkdir(exist_ok=True)
+                results[key] = run_mode(key, session, run_dir, logs / f"round{r + 1}-{key}.log")
+                log(f"  {results[key]['wall_s']:.1f} s for {class_size} submissions")
+            else:
+                results[key] = run_baseline(key, session, run_dir)
+                log(f"  {results[key]['total_s']:.1f} s")
+            shutil.rmtree(run_dir, ignore_errors=True)
+        rounds.append(results)
+    return {"session": session, "rounds": rounds, "class_size": class_size, "repeats": repeats}
+
+
+def summarise(res: dict) -> dict:
+    rounds, n = res["rounds"], res["class_size"]
+    col = lambda key, f: stats([f(r[key]) for r in rounds])  # noqa: E731
+    s = {"wall": {}, "per_minute": {}, "ratio": {}, "per_sub": {}, "worker": {},
+         "baseline": {}, "overhead": {}, "full_marks": {}}
+    for m in MODES:
+        s["wall"][m] = col(m, lambda x: x["wall_s"])
+        s["per_minute"][m] = col(m, lambda x: x["per_minute"])
+        s["per_sub"][m] = col(m, lambda x: x["per_submission_s"])
+        s["ratio"][m] = stats([r[m]["per_minute"] / r["A"]["per_minute"] for r in rounds])
+        if m != "A":
+            s["worker"][m] = stats([sum(r[m]["worker_s"]) / len(r[m]["worker_s"]) for r in rounds
+                                    if r[m]["worker_s"]])
+        s["full_marks"][m] = ", ".join(sorted({r[m]["full_marks"] for r in rounds}))
+    s["baseline"]["A"] = col("nA", lambda x: x["total_s"])
+    s["baseline"]["B"] = col("nB", lambda x: x["total_s"])
+    s["overhead"]["A"] = stats([r["A"]["wall_s"] / n - r["nA"]["total_s"] for r in rounds])
+    s["overhead"]["B"] = stats([r["B"]["wall_s"] / n - r["nB"]["total_s"] for r in rounds])
+    s["cluster_start"] = stats([r["D"].get("cluster_start_s") for r in rounds])
+    return s
+
+
+def rows(res: dict) -> list[dict]:
+    s, n = summarise(res), res["class_size"]
+    ratio_c = s["ratio"]["C"]["median"]
+    overheads = {k: v["median"] for k, v in s["overhead"].items()}
+    return [
+        {"part": "2", "what": f"wall time, {n} submissions (s)",
+         **{m: fmt(s["wall"][m]) for m in MODES}},
+        {"part": "2", "what": "submissions per minute",
+         **{m: fmt(s["per_minute"][m], ".2f") for m in MODES}},
+        {"part": "2", "what": "throughput ratio to A (paired by round)",
+         **{m: fmt(s["ratio"][m], ".2f") for m in MODES},
+         "target": f"C/A >= 1.6: {'met' if ratio_c >= 1.6 else 'MISSED'} ({ratio_c:.2f})"},
+        {"part": "2", "what": "grading time per submission, wall/N (s)",
+         **{m: fmt(s["per_sub"][m]) for m in MODES}},
+        {"part": "2", "what": "time per submission inside a worker (s)",
+         **{m: fmt(s["worker"].get(m)) for m in MODES}},
+        {"part": "2", "what": "nbclient, same notebook once, warm numba (s)",
+         "A": fmt(s["baseline"]["A"]), "B": fmt(s["baseline"]["B"])},
+        {"part": "2", "what": "overhead per submission: wall/N - nbclient (s)",
+         "A": fmt(s["overhead"]["A"]), "B": fmt(s["overhead"]["B"]),
+         "target": "< 3 s: " + ", ".join(
+             f"{k} {'met' if v < 3 else 'MISSED'} ({v:.1f})" for k, v in overheads.items())},
+        {"part": "2", "what": "copies with full marks (9/9)",
+         **{m: s["full_marks"][m] for m in MODES}},
+    ]
+
+
+def notes(res: dict) -> list[str]:
+    s, ses = summarise(res), res["session"]
+    cold = ses["cold_nbclient"]
+    if ses["smoke"]:
+        numba = ("Part 2, numba: SMOKE: the machine's own beth-course kernel cache (filled "
+                 f"if cold: {ses['warmup_s']:.1f} s), and a plain numba cache filled by A's "
+                 "first kernel; not figures to quote.")
+    else:
+        cold = ses["cold_nbclient"]
+        numba = (
+            "Part 2, numba: WARM in every timed run (steady state of a grading machine). "
+            f"One-off, not counted: filling beth-course's kernel cache (ensure_warm) took "
+            f"{ses['warmup_s']:.1f} s; the first, cold nbclient run of the notebook in a plain "
+            f"kernel took {cold['total_s']:.1f} s (setup cell {_cell(cold, 'setup'):.1f} s, UMAP "
+            f"cell {_cell(cold, 'umap_projection'):.1f} s), against the warm nbclient runs in "
+            "the table. In A and nA only the numba functions marked cache=True come from the "
+            "cache; umap's others compile in every kernel. In B-D and nB, "
+            "beth_course.kernel_boot caches them all.")
+    return [
+        f"Part 2: columns A-D are {'; '.join(f'{k} = {v}' for k, v in MODES.items())}. "
+        f"Class: {res['class_size']} copies of ada's correct submission; each run in a fresh "
+        "copy of the released course, with --force.",
+        numba,
+        "Part 2, overhead: A against nbclient in a plain kernel (nA, all cores); B against "
+        "nbclient in beth-course's kernel environment without the sandbox (nB: one thread, "
+        "kernel_boot, a private copy of the warm cache). C and D run two submissions at "
+        "once, so wall/N is not a per-submission cost there; their row 'inside a worker' is "
+        "the time each submission took in its worker, contention included. "
+        f"Dask LocalCluster start-up (not counted): {fmt(s['cluster_start'])} s.",
+    ]
+
+
+def _cell(result: dict, name: str) -> float:
+    return sum(c["seconds"] for c in result["cells"] if c["name"] == name)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-cluster":
+        sys.exit(serve_cluster(int(sys.argv[2]), Path(sys.argv[3])))
+    print(__doc__)
+    print(f"Run it through {HERE / 'run_all.py'} --parts 2")
+    sys.exit(2)
