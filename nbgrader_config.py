@@ -16,6 +16,11 @@ c.CourseDirectory.course_id = "beth-workshop"
 c.Execute.timeout = 120
 c.ExecutePreprocessor.timeout = 120
 
+# Stop each graded kernel at once when its notebook is done: the default graceful shutdown
+# waits about a second per submission for nothing (benchmarks/RESULTS.md).
+c.Execute.shutdown_kernel = "immediate"
+c.ExecutePreprocessor.shutdown_kernel = "immediate"
+
 # Put back grade cells a student deleted, so their tests still run (jupyter/nbgrader#1682).
 c.OverwriteCells.add_missing_cells = True
 

@@ -145,3 +145,17 @@ def test_a_submission_that_could_not_run_gets_a_feedback_page(released_course, t
     (page,) = report.written
     text = page.read_text()
     assert "could not be graded (malformed)" in text and "not valid JSON" in text
+
+
+def test_warm_cache_key_is_the_environment_not_the_interpreter_name(monkeypatch):
+    """python and python3 of one venv share a cache; another environment gets its own."""
+    import sys
+
+    from beth_course.grading import warmup
+
+    monkeypatch.setattr(sys, "executable", sys.prefix + "/bin/python3")
+    first = warmup._key()
+    monkeypatch.setattr(sys, "executable", sys.prefix + "/bin/python")
+    assert warmup._key() == first
+    monkeypatch.setattr(sys, "prefix", "/somewhere/else")
+    assert warmup._key() != first

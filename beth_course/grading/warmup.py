@@ -10,6 +10,7 @@ next) and, with :mod:`beth_course.kernel_boot`, loads instead of compiling.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -41,7 +42,11 @@ plt.figure(); plt.hist([1, 2, 3]); plt.savefig(__import__("io").BytesIO(), forma
 
 
 def _key() -> str:
-    """What the cache depends on: this interpreter and the compiled packages' versions."""
+    """What the cache depends on: this environment and the compiled packages' versions.
+
+    ``sys.prefix`` rather than ``sys.executable``: ``.venv/bin/python`` and
+    ``.venv/bin/python3`` are the same environment (nbgrader's scripts use the latter).
+    """
     from importlib import metadata
 
     versions = []
@@ -50,7 +55,7 @@ def _key() -> str:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} missing")
-    return f"{sys.executable} | " + ", ".join(versions)
+    return f"{sys.prefix} | Python {sys.version.split()[0]} | " + ", ".join(versions)
 
 
 def default_cache_dir() -> Path:
@@ -63,21 +68,25 @@ LARGE_UMAP_ROWS = 4096
 
 
 def ensure_warm(cache_dir: str | os.PathLike | None = None, large: bool = False) -> str:
-    """Fill ``cache_dir`` (default: ``~/.cache/beth-course/kernel-cache``) if it is cold.
+    """Fill a cache folder for this environment if it is cold, and return it.
 
+    Each environment (see :func:`_key`) gets its own subfolder of ``cache_dir`` (default:
+    ``~/.cache/beth-course/kernel-cache``), so two environments never evict each other.
     ``large`` also compiles UMAP's path for samples of :data:`LARGE_UMAP_ROWS` rows or more
     (about two minutes more, once); the grader asks for it when the notebook's UMAP sample
-    is that large. Safe to call from many processes at once: one warms, the others wait for
-    it. Returns the folder.
+    is that large. Safe to call from many processes at once: one warms, the others wait.
     """
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    key = _key()
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache = root / hashlib.sha256(key.encode()).hexdigest()[:16]
     cache.mkdir(parents=True, exist_ok=True)
     marker = cache / "warm.json"
-    key = _key() + (" | large" if large else "")
     with open(cache / ".warm.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists() and json.loads(marker.read_text()).get("key") in (key, key + " | large"):
-            return str(cache)
+        if marker.exists():
+            record = json.loads(marker.read_text())
+            if record.get("key") == key and (record.get("large") or not large):
+                return str(cache)
         env = dict(os.environ)
         env.update(
             NUMBA_CACHE_DIR=str(cache / "numba"),
@@ -90,5 +99,5 @@ def ensure_warm(cache_dir: str | os.PathLike | None = None, large: bool = False)
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"warming the kernel cache failed:\n{done.stderr[-3000:]}")
-        marker.write_text(json.dumps({"key": key}))
+        marker.write_text(json.dumps({"key": key, "large": bool(large)}))
     return str(cache)
