@@ -22,6 +22,9 @@ def test_pip_install_in_a_fresh_venv_gives_a_working_beth_helpers(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "beth_helpers/data/workshop_rows.csv.gz" in names
     assert "beth_helpers/data/PROVENANCE.md" in names
+    local = {p.relative_to(REPO).as_posix() for pkg in ("beth_helpers", "beth_course")
+             for p in (REPO / pkg).rglob("*.py")}
+    assert local <= set(names), sorted(local - set(names))
     assert not [n for n in names if n.startswith(("tests/", "source/", "submitted/"))]
 
     venv = tmp_path / "venv"
