@@ -87,3 +87,14 @@ def test_part3_data_path_time_and_memory(tmp_path):
     assert any(w.startswith("ratio A/B") for w in rows)
     assert "DERIVED, not BETH as published" in out
     _check_results_file(results, rows)
+
+
+def test_an_impossible_overhead_is_reported_as_not_valid(monkeypatch):
+    """Grading cannot beat executing the same notebook by seconds: such a figure is flagged."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    import bench_grading
+
+    assert bench_grading._overhead_verdict("B", -28.7).startswith("B NOT VALID (-28.7")
+    assert bench_grading._overhead_verdict("B", -0.4) == "B met (-0.4)"
+    assert bench_grading._overhead_verdict("A", 0.3) == "A met (0.3)"
+    assert bench_grading._overhead_verdict("A", 3.4) == "A MISSED (3.4)"
