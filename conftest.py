@@ -85,7 +85,7 @@ def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: dict) -> N
 @pytest.fixture(scope="session")
 def sandbox_available() -> bool:
     """Whether bubblewrap works here; grading tests use it when it does."""
-    from beth_course.grading.sandbox import bwrap_status
+    from beth_course.grading.bwrap import bwrap_status
 
     return bwrap_status()[0]
 

@@ -62,6 +62,12 @@ class Course:
         return self.root / kind / student / self.assignment
 
     @property
+    def notebooks(self) -> list[str]:
+        """The assignment's notebooks (names without ``.ipynb``), as in ``source/``."""
+        found = sorted(p.stem for p in self.folder("source").glob("*.ipynb"))
+        return found or [self.notebook]
+
+    @property
     def source_notebook(self) -> Path:
         return self.folder("source") / f"{self.notebook}.ipynb"
 

@@ -38,7 +38,7 @@ def prepare(course: Course, into: Path) -> Course:
 def run(course: Course, into: Path, workers: int | None, out=None) -> Course:
     from .feedback import generate
     from .grading.runner import autograde
-    from .grading.sandbox import bwrap_status
+    from .grading.bwrap import bwrap_status
     from .release import release
     from .report import write_report
 

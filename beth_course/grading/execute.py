@@ -1,51 +1,85 @@
-"""Executing a submission so that no failure of the student's code stops the grading.
+"""Executing a submission: the student's cells in their sandboxed kernel, the tests elsewhere.
 
-nbgrader's ``Execute`` gives up on the whole submission when the kernel dies, and waits out
-the cell timeout again for every cell after a kernel that ignores interrupts. Here:
+nbgrader's ``Execute`` runs every cell, tests included, in the student's kernel, and scores
+a test by what that kernel printed, so student code can decide its own grade. Here:
 
-- a dead kernel (killed by a memory or CPU limit, or crashed) ends execution; the cells
-  already run keep their results and every later code cell gets an error output saying
-  why it was not run, so nbgrader scores them 0 and the feedback says what happened;
-- after a cell times out, the kernel must answer within a few seconds or it is treated the
-  same way; the whole notebook has a wall-clock budget too;
-- after a cell fails, stray processes the cell left behind in the sandbox are killed.
+- the student's cells and the notebook's locked cells (parameters, imports) run in the
+  student's kernel, as in any notebook;
+- every test cell, hidden tests included, runs in the *checker* (:mod:`.checker`), a
+  process in which no student code ever runs and which evaluates the locked cells itself.
+  The test cell's outputs are the checker's, so nbgrader's own scoring (``SaveAutoGrades``)
+  reads them; the kernel never receives a test. Values the test reads from the notebook
+  are fetched from the kernel as data, at the test cell's turn (:mod:`.capture`);
+- a dead kernel (killed by a limit, or crashed) ends execution; later cells get an error
+  output saying why they were not run. After a cell times out the kernel must answer
+  within a few seconds or it is treated the same way; the notebook has a wall-clock
+  budget; stray processes a failing cell left are killed;
+- each cell may keep ``cell_output`` bytes of output and the notebook ``notebook_output``;
+  the rest is replaced by a note.
 
-What happened is written to the notebook's metadata under ``beth_grading``.
+What happened is written to the notebook's metadata under :data:`STATUS_KEY`.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import time
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat import NotebookNode
+from nbformat import NotebookNode, from_dict
+from nbgrader.preprocessors import Execute
 from traitlets import Float, Integer
 
-from nbgrader.preprocessors import Execute
-
-from .sandbox import kill_user_processes, sandbox_pids
+from .checking import error_output
+from .slots import kill_user_processes
 
 STATUS_KEY = "beth_grading"
+_B64_TEXT = re.compile(r"^'([A-Za-z0-9+/]*={0,2})'$")
 
 
-def _cell_name(cell, index: int | None = None) -> str:
+def cell_name(cell, index: int | None = None) -> str:
     return cell.metadata.get("nbgrader", {}).get("grade_id") or (
         f"cell {index}" if index is not None else "a cell"
     )
 
 
-def _error_output(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(
-        output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
-    )
+def cell_role(cell) -> str:
+    """``test`` (checked by the checker), ``locked`` (both sides) or ``student``."""
+    meta = cell.metadata.get("nbgrader", {})
+    if cell.cell_type != "code":
+        return "other"
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("locked") and not meta.get("solution"):
+        return "locked"
+    return "student"
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return from_dict(error_output(ename, evalue))
+
+
+def output_size(out) -> int:
+    """Bytes an output takes in the notebook (text, and each data representation)."""
+    size = len(out.get("text", "") or "") + sum(len(t) for t in out.get("traceback", []) or [])
+    for value in (out.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(json.dumps(value))
+    return size
 
 
 class GuardedExecute(Execute):
-    """nbgrader's Execute, with dead and runaway kernels contained (see module docstring)."""
+    """nbgrader's Execute with tests run by the checker and failures contained."""
 
     submission_timeout = Integer(900).tag(config=True)
     responsive_timeout = Float(10.0).tag(config=True)
     sandbox_uid = Integer(-1).tag(config=True)
+    cell_output = Integer(4 * 2**20).tag(config=True)
+    notebook_output = Integer(32 * 2**20).tag(config=True)
+
+    checker_factory = None  # set on the per-submission subclass: () -> CheckerProcess
 
     def preprocess(self, nb, resources=None, km=None):
         self._halted: str | None = None
@@ -53,12 +87,16 @@ class GuardedExecute(Execute):
         self._cell_timeout = self.timeout
         self._deadline = time.monotonic() + self.submission_timeout
         self._timings: list[tuple[float, str]] = []
+        self._output_bytes = {"notebook": 0}
+        self.checker = self.checker_factory()
+        self.checker.start()
         try:
             nb, resources = super().preprocess(nb, resources, km)
-        except DeadKernelError as exc:  # died before or between cells
-            self._halt("kernel_died", f"the kernel died: {exc}")
-            self._mark_rest(self.nb.cells, 0)
+        except DeadKernelError:  # died before or between cells
+            self._halt(*self._death(None))
+            self._mark_rest(self.nb.cells)
         finally:
+            self.checker.close()
             if self._timings:
                 seconds, name = max(self._timings)
                 self._status["slowest_cell"] = {"cell": name, "seconds": round(seconds, 2)}
@@ -67,49 +105,63 @@ class GuardedExecute(Execute):
 
     # -- per cell ------------------------------------------------------------------------
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
+        role = cell_role(cell)
+        if role == "other":
             return cell, resources
         if self._halted:
-            cell.outputs = [_error_output("NotRun", self._halted)]
+            cell.outputs = [_error("NotRun", self._halted)]
             return cell, resources
         remaining = self._deadline - time.monotonic()
         if remaining <= 1:
-            self._halt(
-                "timeout",
-                f"the notebook used up its {self.submission_timeout} s time budget; "
-                "later cells were not run",
-            )
-            cell.outputs = [_error_output("NotRun", self._halted)]
+            self._halt("timeout", f"the notebook used up its {self.submission_timeout} s time "
+                       "budget; later cells were not run")
+            cell.outputs = [_error("NotRun", self._halted)]
             return cell, resources
         self.timeout = int(min(self._cell_timeout, remaining))
         started = time.monotonic()
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._halt("kernel_died", self._death_reason(cell))
-            cell.outputs.append(_error_output("KernelDied", self._halted))
-            return cell, resources
-        except CellTimeoutError:
-            # nbclient gives up this way when the kernel stays busy after the interrupt.
-            self._halt("timeout", self._unstoppable(_cell_name(cell, index)))
-            cell.outputs.append(_error_output("CellTimeoutError", self._halted))
+            if role == "test":
+                cell.outputs = [from_dict(o) for o in self._check(cell, index)]
+                return cell, resources
+            cell, resources = self._run_in_kernel(cell, resources, index)
+            if role == "locked" and not self._halted:
+                self._check(cell, index)  # the checker evaluates it too; outputs are the kernel's
             return cell, resources
         finally:
             self._status["cells_run"] += 1
-            self._timings.append((time.monotonic() - started, _cell_name(cell, index)))
+            self._timings.append((time.monotonic() - started, cell_name(cell, index)))
+
+    def _run_in_kernel(self, cell, resources, index):
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._halt(*self._death(cell))
+            cell.outputs.append(_error("KernelDied", self._halted))
+            return cell, resources
+        except CellTimeoutError:
+            # nbclient gives up this way when the kernel stays busy after the interrupt.
+            self._halt("timeout", self._unstoppable(cell_name(cell, index)))
+            cell.outputs.append(_error("CellTimeoutError", self._halted))
+            return cell, resources
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
             self._after_error(cell, errors)
         return cell, resources
 
+    def _check(self, cell, index) -> list[dict]:
+        outputs = self.checker.run(cell.source, cell_name(cell, index), self, float(self.timeout))
+        if self.checker.failure and self._status["status"] != "error":
+            self._status.update(status="error", reason=self.checker.failure)
+        return outputs
+
     def _after_error(self, cell, errors) -> None:
         names = {e.get("ename") for e in errors}
         if self.sandbox_uid >= 0:
-            kill_user_processes(self.sandbox_uid, keep=self._kernel_pids())
+            kill_user_processes(self.sandbox_uid, keep=set(self.km.sandbox_pids()))
         if "MemoryError" in names and self._status["status"] == "ok":
             self._status.update(status="memory", reason=self._memory_reason(cell))
         if "CellTimeoutError" in names:
-            name = _cell_name(cell)
+            name = cell_name(cell)
             if not self._kernel_answers():
                 self._halt("timeout", self._unstoppable(name))
             elif self._status["status"] == "ok":
@@ -117,6 +169,80 @@ class GuardedExecute(Execute):
                     status="timeout",
                     reason=f"{name} ran past the {self.timeout} s limit and was interrupted",
                 )
+
+    # -- the bridge the checker reads the notebook through ---------------------------------
+    def fetch(self, names: list[str]) -> bytes:
+        """The notebook's values of ``names``, as a :mod:`.wire` container."""
+        return self._expression(
+            f"__import__('beth_course.grading.capture', fromlist=['fetch']).fetch({names!r})",
+            what="the values of " + ", ".join(names),
+        )
+
+    def call(self, name: str, arguments: bytes) -> bytes:
+        """Call the notebook's function ``name`` (arguments and result as containers)."""
+        encoded = base64.b64encode(arguments).decode("ascii")
+        return self._expression(
+            f"__import__('beth_course.grading.capture', fromlist=['call']).call({name!r}, {encoded!r})",
+            what=f"a call of {name}",
+        )
+
+    def _expression(self, expression: str, what: str) -> bytes:
+        if self._halted:
+            raise RuntimeError(f"{what} could not be read: {self._halted}")
+        try:
+            text = run_sync(self._async_expression)(expression, float(self.timeout))
+        except TimeoutError:
+            run_sync(self.km.interrupt_kernel)()
+            raise RuntimeError(f"{what} did not come back within {self.timeout} s") from None
+        match = _B64_TEXT.match(text)
+        if not match:
+            raise RuntimeError(f"{what} came back in a form the grader does not read")
+        return base64.b64decode(match.group(1))
+
+    async def _async_expression(self, expression: str, timeout: float) -> str:
+        """Evaluate ``expression`` as a user expression in the kernel; its text/plain."""
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                 user_expressions={"v": expression}, stop_on_error=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            try:
+                reply = await self.kc.get_shell_msg(timeout=remaining)
+            except Exception:  # queue.Empty: nothing within the time left
+                raise TimeoutError from None
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        result = reply.get("content", {}).get("user_expressions", {}).get("v", {})
+        if result.get("status") != "ok":
+            raise RuntimeError(f"{result.get('ename', 'error')}: {str(result.get('evalue', ''))[:300]}")
+        return str(result.get("data", {}).get("text/plain", ""))
+
+    # -- output caps -----------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or not outs or outs[-1] is not out:
+            return out
+        size = output_size(out)
+        used = self._output_bytes.get(cell_index, 0)
+        total = self._output_bytes["notebook"]
+        if used + size > self.cell_output or total + size > self.notebook_output:
+            outs.pop()
+            if not self._output_bytes.get(f"noted-{cell_index}"):
+                outs.append(from_dict({"output_type": "stream", "name": "stdout", "text":
+                    f"[output not kept: over the grader's limit of {self.cell_output:,} bytes "
+                    f"per cell or {self.notebook_output:,} per notebook]\n"}))
+                self._output_bytes[f"noted-{cell_index}"] = 1
+            return None
+        self._output_bytes[cell_index] = used + size
+        self._output_bytes["notebook"] = total + size
+        return out
+
+    def _update_display_id(self, display_id, msg):
+        if output_size(msg.get("content", {})) > self.cell_output:
+            return  # an update past the cap would grow an output already kept
+        super()._update_display_id(display_id, msg)
 
     # -- helpers -------------------------------------------------------------------------
     def _unstoppable(self, name: str) -> str:
@@ -130,12 +256,12 @@ class GuardedExecute(Execute):
             self._halted = reason
             self._status.update(status=status, reason=reason)
 
-    def _mark_rest(self, cells, start: int) -> None:
-        for cell in cells[start:]:
+    def _mark_rest(self, cells) -> None:
+        for cell in cells:
             if cell.cell_type == "code" and not any(
                 o.get("output_type") == "error" for o in cell.get("outputs", [])
             ):
-                cell.outputs = [_error_output("NotRun", self._halted)]
+                cell.outputs = [_error("NotRun", self._halted)]
 
     def _kernel_answers(self) -> bool:
         """Whether the kernel replies to a kernel_info request within a few seconds."""
@@ -147,21 +273,16 @@ class GuardedExecute(Execute):
         finally:
             self.timeout = saved
 
-    def _kernel_pid_known(self) -> bool:
-        provisioner = getattr(self.km, "provisioner", None)
-        return bool(provisioner and getattr(provisioner, "process", None))
-
-    def _kernel_pids(self) -> set[int]:
-        """The sandbox's own processes that must survive a clean-up: bwrap and the kernel."""
-        if not self._kernel_pid_known():
-            return set()
-        return set(sandbox_pids(self.km.provisioner.process.pid))
-
-    def _death_reason(self, cell) -> str:
-        name = _cell_name(cell)
+    def _death(self, cell) -> tuple[str, str]:
+        """``(status, reason)`` for a kernel that died while running ``cell``."""
+        name = cell_name(cell) if cell is not None else "start-up"
+        if getattr(self.km, "memory_exceeded", lambda: False)():
+            return "memory", (f"the submission's processes together used more than its memory "
+                              f"limit while running {name}; later cells were not run")
         code = None
-        if self._kernel_pid_known():
-            code = self.km.provisioner.process.poll()
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            code = process.poll()
         hint = ""
         if code is not None:
             signo = -code if code < 0 else code - 128 if code > 128 else None
@@ -170,7 +291,7 @@ class GuardedExecute(Execute):
                 24: " (the CPU-time limit of the sandbox was reached)",
                 11: " (segmentation fault)",
             }.get(signo, f" (exit status {code})")
-        return f"the kernel died while running {name}{hint}; later cells were not run"
+        return "kernel_died", f"the kernel died while running {name}{hint}; later cells were not run"
 
     def _memory_reason(self, cell) -> str:
-        return f"MemoryError in {_cell_name(cell)}: the submission reached the sandbox's memory limit"
+        return f"MemoryError in {cell_name(cell)}: the submission reached the sandbox's memory limit"

@@ -27,7 +27,7 @@ import copy
 
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell
-from traitlets import List
+from traitlets import Dict
 
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -52,8 +52,8 @@ def _edited(cell) -> bool:
 class RestoreCells(NbGraderPreprocessor):
     """Rebuild the graded structure of a submission from the gradebook (module docstring)."""
 
-    # The assignment's grade ids in release order; set by the grading worker.
-    cell_order = List([]).tag(config=True)
+    # Per notebook, the assignment's grade ids in release order; set by the grading worker.
+    cell_orders = Dict({}).tag(config=True)
 
     def preprocess(self, nb, resources):
         notebook_id = resources["nbgrader"]["notebook"]
@@ -68,6 +68,7 @@ class RestoreCells(NbGraderPreprocessor):
             for cell in notebook.source_cells:
                 originals[cell.name] = self._original(cell, points, solutions, tasks)
         changes: list[str] = []
+        self.cell_order = list(self.cell_orders.get(notebook_id, []))
         nb.cells = self._rebuild(nb, originals, solutions, changes)
         # Whatever the student's file carried under this key is not ours: start afresh.
         nb.metadata["beth_grading"] = {"restored": changes} if changes else {}

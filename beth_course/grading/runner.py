@@ -22,9 +22,10 @@ from pathlib import Path
 from .. import notebooks
 from ..course import Course, CourseError, use_this_environment
 from . import gradebook
-from .sandbox import Limits, bwrap_status
+from .bwrap import bwrap_status
+from .limits import Limits
 from .warmup import LARGE_UMAP_ROWS, ensure_warm
-from .worker import GradingResult, GradingTask, grade_submission, hash_files
+from .worker import GradingResult, GradingTask, grade_submission, hash_files, source_files
 
 
 @dataclass
@@ -37,9 +38,6 @@ class RunSummary:
     def counts(self) -> Counter:
         return Counter(r.status for r in self.results)
 
-    def failures(self) -> list[GradingResult]:
-        return [r for r in self.results if r.status != "ok"]
-
 
 def _submission_files(folder: Path) -> dict[str, bytes]:
     return {
@@ -49,13 +47,17 @@ def _submission_files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _cell_order(course: Course) -> list[str]:
-    nb = notebooks.read(course.release_notebook)
-    return [
-        c.metadata["nbgrader"]["grade_id"]
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade_id")
-    ]
+def _cell_orders(course: Course) -> dict[str, list[str]]:
+    """Per notebook, the grade ids of the released notebook in order."""
+    orders = {}
+    for name in course.notebooks:
+        nb = notebooks.read(course.folder("release") / f"{name}.ipynb")
+        orders[name] = [
+            c.metadata["nbgrader"]["grade_id"]
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id")
+        ]
+    return orders
 
 
 def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[str], list[str]]:
@@ -101,33 +103,23 @@ def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool)
     limits = Limits.from_config(config)
     template = gradebook.template_bytes(course.gradebook_path)
     config_text = (course.root / "nbgrader_config.py").read_text()
-    order = _cell_order(course)
+    orders = _cell_orders(course)
     return [
         GradingTask(
             student=student,
             assignment=course.assignment,
-            notebook=course.notebook,
+            notebooks=list(course.notebooks),
             submission=_submission_files(course.folder("submitted", student)),
             gradebook=template,
             config_text=config_text,
-            cell_order=order,
+            cell_orders=orders,
             limits=limits,
             sandbox=sandbox,
             warm_large=large,
             source_dir=str(course.folder("source")) if local else None,
-            course_root=str(course.root),
         )
         for student in students
     ]
-
-
-def source_files(course: Course) -> dict[str, bytes]:
-    """The non-notebook files of ``source/<assignment>/`` (data.csv), as nbgrader copies them."""
-    return {
-        p.name: p.read_bytes()
-        for p in sorted(course.folder("source").iterdir())
-        if p.is_file() and p.suffix != ".ipynb"
-    }
 
 
 def write_autograded(course: Course, result: GradingResult, sources: dict[str, bytes]) -> None:
@@ -222,7 +214,7 @@ def autograde(
     if not todo:
         return summary
     started = time.monotonic()
-    sources = source_files(course)
+    sources = source_files(course.folder("source"))
     tasks = build_tasks(course, todo, sandbox, local=dask_scheduler is None)
     client = None
     large = tasks[0].warm_large

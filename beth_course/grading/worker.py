@@ -2,11 +2,16 @@
 
 ``grade_submission`` takes a self-contained :class:`GradingTask` (the submission's files,
 a template gradebook, the course configuration) and returns a :class:`GradingResult`
-(scores, the autograded notebook, what happened). It runs nbgrader's own ``Autograde``
-converter in a private, temporary course directory, with three changes to its pipeline:
-:class:`~.restore.RestoreCells` instead of ``DeduplicateIds``, and
-:class:`~.execute.GuardedExecute` running the kernel in the sandbox instead of ``Execute``.
-Nothing it does touches the course directory; the coordinator merges the result.
+(scores, the autograded notebooks, what happened). It runs nbgrader's own ``Autograde``
+converter in a private, temporary course folder with its pipeline changed
+(:func:`autograde_config`): :class:`~.restore.RestoreCells` instead of ``DeduplicateIds``,
+:class:`~.execute.GuardedExecute` instead of ``Execute`` (student cells in the sandboxed
+kernel, tests in the checker), and the pages made inert before they are saved.
+
+The sandbox never sees that folder: nbgrader reads and writes only files the grader made,
+and the kernel gets read-only copies of its input files. So whatever a submission leaves
+in its own folders (links, FIFOs, huge files) is never looked at: it vanishes with the
+sandbox. Nothing here touches the course folder; the coordinator merges the result.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import logging
 import os
 import shutil
 import socket
-import sys
 import tempfile
 import time
 import warnings
@@ -25,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import use_this_environment
-from .sandbox import Limits, Slot, chown_tree, kernel_env, kernel_manager_for
+from .limits import Limits
 
-# Statuses, worst last: what the report and the summary count.
-STATUSES = ("ok", "memory", "timeout", "kernel_died", "malformed", "error")
+STATUS_KEY = "beth_grading"
 
 
 def hash_files(files: dict[str, bytes]) -> str:
@@ -41,22 +44,21 @@ def hash_files(files: dict[str, bytes]) -> str:
 
 @dataclass
 class GradingTask:
-    """Everything needed to grade one submission, with no reference to the course folder
-    except the optional local paths (set when grading on the instructor's machine)."""
+    """Everything needed to grade one submission; no reference to the course folder except
+    ``source_dir``, set when grading on the instructor's own machine."""
 
     student: str
     assignment: str
-    notebook: str
+    notebooks: list[str]
     submission: dict[str, bytes]
     gradebook: bytes
     config_text: str
-    cell_order: list[str]
+    cell_orders: dict[str, list[str]]
     limits: Limits
     sandbox: bool = True
-    cache_dir: str | None = None
     warm_large: bool = False
+    warm: bool = True
     source_dir: str | None = None
-    course_root: str | None = None
 
     @property
     def submission_sha256(self) -> str:
@@ -79,20 +81,12 @@ class GradingResult:
     restored: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
-    @property
-    def score(self) -> float:
-        return sum(g["auto_score"] or 0 for g in self.grades)
 
-
-def check_notebook(path: Path) -> tuple[str | None, bytes | None]:
+def check_notebook(raw: bytes) -> tuple[str | None, bytes | None]:
     """Return ``(problem, repaired)``: why the file cannot be graded, or a repaired copy."""
     import nbformat
     from nbformat.validator import normalize
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return f"the notebook could not be read: {exc.strerror}", None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -123,7 +117,167 @@ class _Capture(logging.Handler):
         self.lines.append(f"{record.levelname}: {record.getMessage()}")
 
 
-def _autograde_config(task: GradingTask, root: Path, slot_uid: int, run_dir: str, cache: str | None):
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` under ``folder``, refusing names that would land outside it."""
+    root = folder.resolve()
+    for name, data in files.items():
+        target = (folder / name).resolve()
+        if not str(target).startswith(str(root) + os.sep):
+            raise ValueError(f"refusing a submission file outside its folder: {name!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def source_files(folder: Path) -> dict[str, bytes]:
+    """The non-notebook files of an assignment's source folder, as nbgrader copies them."""
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb"
+    }
+
+
+@dataclass
+class _Workspace:
+    """The private course folder one grading happens in."""
+
+    root: Path
+    task: GradingTask
+
+    @property
+    def source(self) -> Path:
+        return self.root / "source" / self.task.assignment
+
+    @property
+    def submitted(self) -> Path:
+        return self.root / "submitted" / self.task.student / self.task.assignment
+
+    @property
+    def autograded(self) -> Path:
+        return self.root / "autograded" / self.task.student / self.task.assignment
+
+    def build(self, sources: dict[str, bytes]) -> None:
+        self.source.mkdir(parents=True)
+        self.submitted.mkdir(parents=True)
+        (self.root / "nbgrader_config.py").write_text(self.task.config_text)
+        (self.root / "gradebook.db").write_bytes(self.task.gradebook)
+        write_files(self.source, sources)
+        write_files(self.submitted, self.task.submission)
+
+
+def _check_notebooks(ws: _Workspace, result: GradingResult) -> list[str]:
+    """Repair what can be repaired; a notebook that cannot be graded is removed (it then
+    scores 0, as a missing notebook does). Returns the problems."""
+    problems = []
+    for name in ws.task.notebooks:
+        path = ws.submitted / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        problem, repaired = check_notebook(path.read_bytes())
+        if problem:
+            problems.append(problem if len(ws.task.notebooks) == 1 else f"{name}.ipynb: {problem}")
+            path.unlink()
+        elif repaired is not None:
+            path.write_bytes(repaired)
+            result.restored.append(f"{name}.ipynb: the notebook's JSON structure was repaired")
+    return problems
+
+
+def grade_submission(task: GradingTask, sources: dict[str, bytes] | None = None) -> GradingResult:
+    """Grade one submission in a private temporary course folder (module docstring)."""
+    started = time.monotonic()
+    result = GradingResult(student=task.student, status="error",
+                           host=f"{socket.gethostname()}:{os.getpid()}",
+                           submission_sha256=task.submission_sha256)
+    capture = _Capture()
+    with tempfile.TemporaryDirectory(prefix="beth-grade-") as work:
+        ws = _Workspace(Path(work) / "course", task)
+        try:
+            if sources is None:
+                sources = source_files(Path(task.source_dir)) if task.source_dir else {}
+            ws.build(sources)
+            problems = _check_notebooks(ws, result)
+            present = [n for n in task.notebooks if (ws.submitted / f"{n}.ipynb").exists()]
+            if not present:
+                result.status = "malformed"
+                result.reason = "; ".join(problems) or "the submission holds none of the assignment's notebooks"
+                return result
+            if _autograde(ws, capture, result):
+                _collect(ws, result, sources, problems)
+            return result
+        finally:
+            result.log = capture.lines[-50:]
+            result.seconds = time.monotonic() - started
+
+
+def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool:
+    """Run nbgrader's Autograde with our pipeline; False (and the reason) if it failed."""
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+    from sqlalchemy.exc import SAWarning
+
+    from .slots import Slot
+    from .warmup import ensure_warm
+
+    task = ws.task
+    cache = ensure_warm(large=task.warm_large) if task.warm else None
+    use_this_environment()
+    nb_log = logging.getLogger("traitlets")
+    with Slot(task.limits.uid_base) as slot, tempfile.TemporaryDirectory(prefix="beth-run-") as run_dir:
+        config = autograde_config(ws, slot, run_dir, cache)
+        coursedir = CourseDirectory(config=config, root=str(ws.root))
+        coursedir.assignment_id, coursedir.student_id = task.assignment, task.student
+        converter = Autograde(coursedir=coursedir, config=config)
+        converter.force = converter.create_student = True
+        nb_log.addHandler(capture)
+        try:
+            with warnings.catch_warnings():
+                # nbgrader's API trips SQLAlchemy autoflush warnings; not ours to fix.
+                warnings.filterwarnings("ignore", category=SAWarning)
+                converter.start()
+        except Exception as exc:  # nbgrader reports per-student failures this way
+            result.reason = _failure_reason(capture.lines, exc)
+            return False
+        finally:
+            nb_log.removeHandler(capture)
+    return True
+
+
+def _failure_reason(lines: list[str], exc: Exception) -> str:
+    """One readable sentence for a grading failure; the whole log stays in the result."""
+    generic = ("There was an error processing", "Please see the", "Removing failed")
+    specific = [line.splitlines()[0] for line in lines
+                if line.startswith("ERROR") and not any(g in line for g in generic)]
+    parts = specific[:1] or [str(exc)]
+    return " | ".join(dict.fromkeys(p.strip()[:300] for p in parts))
+
+
+def _collect(ws: _Workspace, result: GradingResult, sources: dict[str, bytes], problems: list[str]) -> None:
+    from .gradebook import read_results
+
+    task = ws.task
+    found = read_results(f"sqlite:///{ws.root / 'gradebook.db'}", task.assignment, task.student)
+    result.timestamp = found["timestamp"]
+    result.grades, result.comments, result.notebooks = found["grades"], found["comments"], found["notebooks"]
+    statuses = []
+    for name in task.notebooks:
+        path = ws.autograded / f"{name}.ipynb"
+        if path.is_file():
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            statuses.append(notebook.get("metadata", {}).get(STATUS_KEY, {}))
+    worst = next((s for s in statuses if s.get("status", "ok") != "ok"), {})
+    result.status = "malformed" if problems and not worst else worst.get("status", "ok")
+    result.reason = "; ".join(filter(None, [worst.get("reason", ""), *problems]))
+    for status in statuses:
+        result.restored += status.get("restored", [])
+    for path in sorted(ws.autograded.rglob("*")):
+        rel = path.relative_to(ws.autograded).as_posix()
+        if path.is_file() and not path.is_symlink() and sources.get(rel) != path.read_bytes():
+            result.files[rel] = path.read_bytes()
+
+
+def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
+    """nbgrader's configuration for this grading, with our pipeline and limits."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties, CheckCellMetadata, ClearOutput, IgnorePattern, LimitOutput,
@@ -131,38 +285,26 @@ def _autograde_config(task: GradingTask, root: Path, slot_uid: int, run_dir: str
     )
     from traitlets.config.loader import PyFileConfigLoader
 
-    from .execute import GuardedExecute
     from .restore import RestoreCells
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    limits = task.limits
-    km_class = kernel_manager_for(
-        task.sandbox,
-        run_dir=run_dir,
-        uid=slot_uid,
-        limits=limits,
-        env=kernel_env(limits, cache),
-        workdir=str(root),
-        course_root=task.course_root,
-    )
-
-    class Execute(GuardedExecute):
-        def __init__(self, **kwargs):
-            kwargs["kernel_manager_class"] = km_class
-            super().__init__(**kwargs)
-
+    task = ws.task
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ws.root)).load_config()
+    config.CourseDirectory.root = str(ws.root)
+    execute = _execute_class(ws, slot, run_dir, cache)
     config.Autograde.sanitize_preprocessors = [
         ClearOutput, RestoreCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
     ]
     config.Autograde.autograde_preprocessors = [
-        Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-        AssignLatePenalties, CheckCellMetadata,
+        execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, *_inert(),
+        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
-    config.RestoreCells.cell_order = list(task.cell_order)
+    config.RestoreCells.cell_orders = dict(task.cell_orders)
     config.OverwriteCells.add_missing_cells = False  # RestoreCells did it
+    limits = task.limits
     config.Execute.submission_timeout = limits.submission_timeout
-    config.Execute.sandbox_uid = slot_uid if task.sandbox else -1
+    config.Execute.sandbox_uid = slot.uid if task.sandbox else -1
+    config.Execute.cell_output = limits.cell_output
+    config.Execute.notebook_output = limits.notebook_output
     config.Execute.extra_arguments = [
         "--HistoryManager.hist_file=:memory:",
         "--IPKernelApp.exec_lines=['import beth_course.kernel_boot']",
@@ -170,125 +312,54 @@ def _autograde_config(task: GradingTask, root: Path, slot_uid: int, run_dir: str
     return config
 
 
-def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        target = (folder / name).resolve()
-        if not str(target).startswith(str(folder.resolve()) + os.sep):
-            raise ValueError(f"refusing a submission file outside its folder: {name!r}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def _failure_reason(lines: list[str], exc: Exception, run_dir: str) -> str:
-    """One readable sentence for a grading failure; the whole log stays in the result."""
-    generic = ("There was an error processing", "Please see the", "Removing failed")
-    specific = [
-        line.splitlines()[0]
-        for line in lines
-        if line.startswith("ERROR") and not any(g in line for g in generic)
-    ]
-    tail = [line for line in "\n".join(lines).splitlines() if line.strip()][-1:]
-    kernel_log = Path(run_dir, "kernel.log")
-    if kernel_log.exists():
-        tail += [line for line in kernel_log.read_text(errors="replace").splitlines() if line][-2:]
-    parts = (specific[:1] or [str(exc)]) + tail
-    return " | ".join(dict.fromkeys(p.strip()[:300] for p in parts))
-
-
-def grade_submission(task: GradingTask, source_files: dict[str, bytes] | None = None) -> GradingResult:
-    """Grade one submission in a private temporary course directory (module docstring)."""
-    from nbgrader.converters import Autograde
-    from nbgrader.coursedir import CourseDirectory
-    from sqlalchemy.exc import SAWarning
-
-    from .execute import STATUS_KEY
-    from .gradebook import read_results
-    from .warmup import ensure_warm
-
-    started = time.monotonic()
-    result = GradingResult(
-        student=task.student,
-        status="error",
-        host=f"{socket.gethostname()}:{os.getpid()}",
-        submission_sha256=task.submission_sha256,
-    )
-    work = Path(tempfile.mkdtemp(prefix="beth-grade-"))
-    capture = _Capture()
-    nb_log = logging.getLogger("traitlets")
+def _inert() -> list:
+    """The preprocessor that makes outputs and markdown inert, where it is available."""
     try:
-        root = work / "course"
-        source = root / "source" / task.assignment
-        submitted = root / "submitted" / task.student / task.assignment
-        source.mkdir(parents=True)
-        submitted.mkdir(parents=True)
-        (root / "nbgrader_config.py").write_text(task.config_text)
-        (root / "gradebook.db").write_bytes(task.gradebook)
-        if source_files is None and task.source_dir:
-            source_files = {
-                p.name: p.read_bytes()
-                for p in Path(task.source_dir).iterdir()
-                if p.is_file() and p.suffix != ".ipynb"
-            }
-        _write_files(source, source_files or {})
-        _write_files(submitted, task.submission)
+        from ..pages import MakeInert
+    except ImportError:
+        return []
+    return [MakeInert]
 
-        notebook_path = submitted / f"{task.notebook}.ipynb"
-        problem, repaired = check_notebook(notebook_path)
-        if problem:
-            result.status, result.reason = "malformed", problem
-            return result
-        if repaired is not None:
-            notebook_path.write_bytes(repaired)
-            result.restored.append("the notebook's JSON structure was repaired")
 
-        cache = ensure_warm(task.cache_dir, large=task.warm_large)
-        use_this_environment()
-        with Slot(task.limits.uid_base) as slot:
-            run_dir = tempfile.mkdtemp(prefix="bk", dir="/tmp")
-            try:
-                private_cache = None
-                if cache:
-                    private_cache = os.path.join(run_dir, "cache")
-                    shutil.copytree(cache, private_cache, ignore=shutil.ignore_patterns("*.lock"))
-                chown_tree(run_dir, slot.uid)
-                config = _autograde_config(task, root, slot.uid, run_dir, private_cache)
-                coursedir = CourseDirectory(config=config, root=str(root))
-                coursedir.assignment_id = task.assignment
-                coursedir.student_id = task.student
-                converter = Autograde(coursedir=coursedir, config=config)
-                converter.force = True
-                converter.create_student = True
-                nb_log.addHandler(capture)
-                try:
-                    with warnings.catch_warnings():
-                        # nbgrader's API trips SQLAlchemy autoflush warnings; not ours to fix.
-                        warnings.filterwarnings("ignore", category=SAWarning)
-                        converter.start()
-                except Exception as exc:  # nbgrader reports per-student failures this way
-                    result.reason = _failure_reason(capture.lines, exc, run_dir)
-                    return result
-                finally:
-                    nb_log.removeHandler(capture)
-            finally:
-                shutil.rmtree(run_dir, ignore_errors=True)
+def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None) -> type:
+    from .checking import CheckerProcess, CheckerSpec, checker_env
+    from .execute import GuardedExecute
+    from .kernel import Box, input_files, kernel_env, manager_for
 
-        graded = root / "autograded" / task.student / task.assignment
-        found = read_results(f"sqlite:///{root / 'gradebook.db'}", task.assignment, task.student)
-        result.timestamp = found["timestamp"]
-        result.grades, result.comments = found["grades"], found["comments"]
-        result.notebooks = found["notebooks"]
-        notebook = json.loads((graded / f"{task.notebook}.ipynb").read_text(encoding="utf-8"))
-        status = notebook.get("metadata", {}).get(STATUS_KEY, {})
-        result.status = status.get("status", "ok")
-        result.reason = status.get("reason", "")
-        result.restored += status.get("restored", [])
-        originals = source_files or {}
-        for path in sorted(graded.rglob("*")):
-            rel = path.relative_to(graded).as_posix()
-            if path.is_file() and originals.get(rel) != path.read_bytes():
-                result.files[rel] = path.read_bytes()
-        return result
-    finally:
-        result.log = capture.lines[-50:]
-        result.seconds = time.monotonic() - started
-        shutil.rmtree(work, ignore_errors=True)
+    task = ws.task
+    writable, checker_writable, mpl = [], [], None
+    if cache:  # private copies: the kernel's may be poisoned by it, the checker's never is
+        private = os.path.join(run_dir, "cache")
+        shutil.copytree(cache, private, ignore=shutil.ignore_patterns("*.lock"))
+        _chown_tree(private, slot.uid, task.sandbox)
+        writable.append(private)
+        mpl = os.path.join(run_dir, "checker-matplotlib")
+        shutil.copytree(os.path.join(cache, "matplotlib"), mpl)
+        _chown_tree(mpl, slot.checker_uid, task.sandbox)
+        checker_writable.append(mpl)
+    box = Box(run_dir=run_dir, uid=slot.uid, limits=task.limits,
+              env=kernel_env(task.limits, writable[0] if writable else None),
+              writable=writable, sandboxed=task.sandbox)
+    km_class = manager_for(box)
+    checker = CheckerSpec(uid=slot.checker_uid, limits=task.limits, env=checker_env(task.limits, mpl),
+                          inputs=input_files(str(ws.source)), writable=checker_writable,
+                          sandboxed=task.sandbox, cwd=str(ws.source))
+
+    class Execute(GuardedExecute):
+        checker_factory = staticmethod(lambda: CheckerProcess(checker, run_dir))
+
+        def __init__(self, **kwargs):
+            kwargs["kernel_manager_class"] = km_class
+            super().__init__(**kwargs)
+
+    return Execute
+
+
+def _chown_tree(path: str, uid: int, sandboxed: bool) -> None:
+    """Give a private folder to the sandbox user (as root; otherwise it is ours already)."""
+    if os.geteuid() != 0 or not sandboxed:
+        return
+    for folder, _, files in os.walk(path):
+        os.chown(folder, uid, uid)
+        for name in files:
+            os.chown(os.path.join(folder, name), uid, uid)

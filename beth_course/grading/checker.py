@@ -1,0 +1,227 @@
+"""The checker: runs an assignment's tests where no student code has ever run.
+
+Started by the grader once per notebook (``python -I -m beth_course.grading.checker``, in a
+sandbox of its own), it evaluates, in order, the cells the grader sends it: the notebook's
+locked cells (parameters, imports) and its test cells, hidden tests included, each as
+IPython would (the value of a last expression is shown, what is printed is kept). The
+student's kernel never receives a test.
+
+Names a cell reads that no cell run here has defined are the student's: the checker asks
+the grader for them, and the grader reads them from the student's kernel as data
+(:mod:`.wire`), right when the test cell's turn comes. A student's function becomes a
+:class:`StudentFunction`: calling it sends the arguments to the kernel and returns the
+result, both as data. Names the checker's own cells define always win over the student's,
+so a test can rely on the ``numpy`` and ``beth_helpers`` its notebook imported, and on
+helpers an earlier test defined.
+
+Protocol (:mod:`.protocol`; grader -> checker, then replies): ``run {code, name}`` ->
+optionally ``need {names}`` <- ``values`` (blob), any number of ``call {name}`` (blob) <-
+``returned`` (blob), then ``result {outputs}``: the cell's outputs in nbformat's JSON.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import linecache
+import os
+import sys
+import traceback
+
+from . import protocol, wire
+
+MAX_TEXT = 100_000
+_BUILTINS = set(dir(builtins))
+
+
+# -- which names a cell reads from the student -----------------------------------------------
+def bound_names(tree: ast.AST) -> set[str]:
+    """Every name the code binds anywhere (assignments, imports, defs, loops, ...)."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            args = node.args if not isinstance(node, ast.ClassDef) else None
+            if args is not None:
+                every = args.posonlyargs + args.args + args.kwonlyargs
+                bound.update(a.arg for a in every + [args.vararg, args.kwarg] if a is not None)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.Lambda):
+            bound.update(a.arg for a in node.args.args)
+    return bound
+
+
+def free_names(tree: ast.AST) -> set[str]:
+    """Names the code reads but never binds, builtins left out."""
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return read - bound_names(tree) - _BUILTINS
+
+
+# -- running a cell --------------------------------------------------------------------------
+def _stream(name: str, text: str) -> dict:
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT] + f"\n... ({len(text) - MAX_TEXT:,} more characters not kept)\n"
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def _error(exc: BaseException, filename: str) -> dict:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
+    return {
+        "output_type": "error",
+        "ename": type(exc).__name__,
+        "evalue": str(exc)[:MAX_TEXT],
+        "traceback": ["Traceback (most recent call last):"] + [line.rstrip("\n") for line in lines],
+    }
+
+
+def _result(value) -> dict:
+    from IPython.lib.pretty import pretty
+
+    text = pretty(value)
+    return {"output_type": "execute_result", "execution_count": None, "metadata": {},
+            "data": {"text/plain": text[:MAX_TEXT]}}
+
+
+def execute(code: str, namespace: dict, filename: str) -> list[dict]:
+    """Run ``code`` in ``namespace`` as IPython would; return its outputs (nbformat JSON)."""
+    outputs: list[dict] = []
+    out, err = io.StringIO(), io.StringIO()
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    try:
+        tree = ast.parse(code, filename)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            exec(compile(tree, filename, "exec"), namespace)
+            value = None
+            if last is not None:
+                expression = ast.Expression(last.value)
+                value = eval(compile(expression, filename, "eval"), namespace)
+    except BaseException as exc:  # the test failing is the result we report
+        outputs = [o for o in (_collected(out, err)) if o] + [_error(exc, filename)]
+        return outputs
+    outputs = [o for o in _collected(out, err) if o]
+    if value is not None and not code.rstrip().endswith(";"):
+        outputs.append(_result(value))
+    return outputs
+
+
+def _collected(out: io.StringIO, err: io.StringIO) -> list[dict | None]:
+    return [
+        _stream("stdout", out.getvalue()) if out.getvalue() else None,
+        _stream("stderr", err.getvalue()) if err.getvalue() else None,
+    ]
+
+
+# -- the student's functions -----------------------------------------------------------------
+class StudentError(Exception):
+    """What a student's function raised, when it is not one of Python's own exceptions."""
+
+
+class StudentFunction:
+    """A function of the student's notebook: called through the grader, data in and out."""
+
+    def __init__(self, name: str, channel: "Channel"):
+        self.__name__ = self.name = name
+        self._channel = channel
+
+    def __repr__(self) -> str:
+        return f"<the notebook's function {self.name}>"
+
+    def __call__(self, *args, **kwargs):
+        sent = wire.encode({"args": list(args), "kwargs": dict(kwargs)}, callables=False)
+        blob = self._channel.request({"op": "call", "name": self.name}, sent, "returned")
+        values = wire.decode(blob)
+        if "raised" in values:
+            kind, message = (list(values["raised"]) + ["", ""])[:2]
+            error = getattr(builtins, str(kind), None)
+            if isinstance(error, type) and issubclass(error, Exception):
+                raise error(message)
+            raise StudentError(f"{kind}: {message}")
+        return values.get("result")
+
+
+class Channel:
+    """The checker's end of the pipe to the grader."""
+
+    def __init__(self, read_fd: int, write_fd: int, max_blob: int):
+        self.read_fd, self.write_fd, self.max_blob = read_fd, write_fd, max_blob
+
+    def send(self, header: dict, blob: bytes = b"") -> None:
+        protocol.send(self.write_fd, header, blob)
+
+    def receive(self) -> tuple[dict, bytes]:
+        return protocol.receive(self.read_fd, self.max_blob)
+
+    def request(self, header: dict, blob: bytes, expect: str) -> bytes:
+        self.send(header, blob)
+        reply, data = self.receive()
+        if reply.get("op") != expect:
+            raise protocol.ProtocolError(f"expected {expect}, got {reply.get('op')!r}")
+        if reply.get("error"):
+            raise StudentError(str(reply["error"]))
+        return data
+
+
+class Checker:
+    """One notebook's checking namespace (module docstring)."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.own: set[str] = set()
+
+    def run(self, code: str, name: str) -> list[dict]:
+        filename = f"<{name}>"
+        try:
+            tree = ast.parse(code, filename)
+        except SyntaxError as exc:
+            return [_error(exc, filename)]
+        needed = sorted(free_names(tree) - self.own)
+        if needed:
+            self._load(needed)
+        outputs = execute(code, self.namespace, filename)
+        self.own |= bound_names(tree)
+        return outputs
+
+    def _load(self, names: list[str]) -> None:
+        blob = self.channel.request({"op": "need", "names": names}, b"", "values")
+        values = wire.decode(blob, on_callable=lambda n: StudentFunction(n, self.channel))
+        for name in names:
+            self.namespace.pop(name, None)
+        self.namespace.update({k: v for k, v in values.items() if k in names})
+
+
+def main() -> int:
+    # The protocol gets private descriptors; what the cells print cannot reach it.
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(2, 1)
+    sys.stdout = sys.__stdout__ = open(1, "w", closefd=False)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    max_blob = int(sys.argv[1]) if len(sys.argv) > 1 else 256 * 2**20
+    channel = Channel(read_fd, write_fd, max_blob)
+    checker = Checker(channel)
+    channel.send({"op": "ready", "pid": os.getpid()})
+    while True:
+        message, _ = channel.receive()
+        if message.get("op") != "run":
+            return 0
+        outputs = checker.run(str(message.get("code", "")), str(message.get("name", "cell")))
+        channel.send({"op": "result", "outputs": outputs})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
