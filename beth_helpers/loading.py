@@ -9,7 +9,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import secrets
+import warnings
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 
+from ._quoting import quote, shorten
 from ._schema import (
     BETH_COLUMNS,
     FLOAT_COLUMNS,
@@ -108,8 +111,29 @@ def _check_header(path: Path, columns: list[str]) -> None:
     raise _fail(path, "; ".join(parts) + ". " + hint)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_RANGE = f"{_INT64_MIN:,} to {_INT64_MAX:,}"
+# What pandas's integer parser reads exactly; anything else (a '.' or an exponent) it reads
+# as a float, and then casts to int64 only if that float fits.
+_INTEGER_LITERAL = re.compile(r"[+-]?[0-9]+")
+
+
+def _fits_int64(text: str, as_float: float) -> bool:
+    """Whether read_csv can take a whole number, as written, into an int64 column."""
+    text = text.strip()
+    if _INTEGER_LITERAL.fullmatch(text):
+        digits = text.lstrip("+-").lstrip("0")
+        value = int(digits or "0") * (-1 if text.startswith("-") else 1)
+        return len(digits) <= 19 and _INT64_MIN <= value <= _INT64_MAX
+    return -(2.0**63) <= as_float < 2.0**63
+
+
 def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
-    """Find the first non-numeric, missing or non-integer value in a numeric column."""
+    """Find the first value in a numeric column that read_csv cannot take as its dtype.
+
+    That is a missing or non-numeric value, and in an integer column also a fraction, an
+    infinity, or a whole number outside int64 (pandas says only "Overflow" for those).
+    """
     numeric = list(INTEGER_COLUMNS) + list(FLOAT_COLUMNS)
     raw = pd.read_csv(
         path,
@@ -123,16 +147,32 @@ def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
             continue
         text = raw[column].str.strip()
         values = pd.to_numeric(text, errors="coerce")
-        bad = values.isna().to_numpy()
-        if column in INTEGER_COLUMNS:
+        as_float = values.to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.isnan(as_float)
+        integer = column in INTEGER_COLUMNS
+        if integer:
             with np.errstate(invalid="ignore"):
-                as_float = values.to_numpy(dtype="float64", na_value=np.nan)
-                bad = bad | (~np.isnan(as_float) & (np.floor(as_float) != as_float))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+                # Near 2**63 a float cannot tell in range from out: those rows are checked
+                # exactly below, and the ones that fit are passed over.
+                bad = bad | ~np.isfinite(as_float) | (np.floor(as_float) != as_float)
+                bad = bad | (np.abs(as_float) >= 2.0**63)
+        for row in np.flatnonzero(bad):
             shown = raw[column].iloc[row]
-            kind = "an integer" if column in INTEGER_COLUMNS else "a number"
-            what = "is empty" if shown.strip() == "" else f"holds {shown!r}"
+            value = as_float[row]
+            too_large = integer and np.isfinite(value) and np.floor(value) == value
+            if too_large and _fits_int64(shown, value):
+                continue
+            kind = "an integer" if integer else "a number"
+            what = "is empty" if shown.strip() == "" else f"holds {quote(shown)}"
+            if too_large:
+                if _INTEGER_LITERAL.fullmatch(shown.strip()):
+                    what += ", which is"
+                else:
+                    what += (
+                        ", which read as a decimal number (as anything with a '.' or an "
+                        f"exponent is) is {value:.17g},"
+                    )
+                what += f" outside the range of a 64-bit integer ({_INT64_RANGE})"
             return _fail(
                 path,
                 f"column {column!r} must hold {kind} in every row, but data row {row + 1} "
@@ -169,8 +209,10 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         If ``path`` does not exist.
     ValueError
         If the file is empty, is not a CSV file, lacks any of the 16 columns or has others,
-        holds a value that is not a number in a numeric column (the message names the
-        column and the first offending line), or has a label other than 0 or 1.
+        holds a value that is not a number in a numeric column (or, in an integer column,
+        not a whole number that fits in int64), or has a label other than 0 or 1. The
+        message names the column and the first offending line, and quotes at most 80
+        characters of the value.
 
     Examples
     --------
@@ -207,7 +249,13 @@ def load_beth(path: PathLike) -> pd.DataFrame:
     _check_header(path, [str(c) for c in header.iloc[0]])
 
     try:
-        df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
+        with warnings.catch_warnings():
+            # An infinity in an int64 column makes pandas warn before it fails; the failure
+            # is explained below, so the warning would only be noise in front of it.
+            warnings.filterwarnings(
+                "ignore", "invalid value encountered in cast", category=RuntimeWarning
+            )
+            df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
     except pd.errors.ParserError as exc:
         raise _fail(
             path, f"this could not be parsed as CSV ({exc}). Is a row cut short or split?"
@@ -222,7 +270,11 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         diagnosis = _first_bad_value(path, compression)
         if diagnosis is not None:
             raise diagnosis from None
-        raise _fail(path, f"this could not be read ({exc}).") from exc
+        raise _fail(
+            path,
+            f"this could not be read ({shorten(str(exc), 200)}). Check that every numeric "
+            "column holds plain numbers.",
+        ) from exc
 
     if len(df) == 0:
         raise _fail(path, "the file has a header line but no rows.")
