@@ -280,6 +280,12 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         raise _fail(path, "the file has a header line but no rows.")
     if df[list(FLOAT_COLUMNS)].isna().any().any():  # read_csv takes "", "n/a", ... as NaN
         raise _first_bad_value(path, compression) or _fail(path, "timestamp has missing values.")
+    # pandas 2 reads 2**63 .. 2**64-1 as uint64 whatever dtype was asked for (pandas 3 raises).
+    not_int64 = [c for c in INTEGER_COLUMNS if df[c].dtype != np.dtype("int64")]
+    if not_int64:
+        raise _first_bad_value(path, compression) or _fail(
+            path, f"columns {not_int64} could not be read as int64; check their values."
+        )
     for label in LABEL_COLUMNS:
         values = df[label].to_numpy()
         bad = (values != 0) & (values != 1)
