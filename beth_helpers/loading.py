@@ -22,7 +22,7 @@ import pandas as pd
 
 from ._quoting import quote, shorten
 from ._schema import (
-    BETH_COLUMNS,
+    _BETH_COLUMNS,
     FLOAT_COLUMNS,
     INTEGER_COLUMNS,
     KAGGLE_SPLITS,
@@ -82,17 +82,17 @@ def _sniff_compression(path: Path) -> str | None:
 
 def _check_header(path: Path, columns: list[str]) -> None:
     present = set(columns)
-    missing = [c for c in BETH_COLUMNS if c not in present]
-    extra = [c for c in columns if c not in BETH_COLUMNS]
-    if not missing and not extra and len(columns) == len(BETH_COLUMNS):
+    missing = [c for c in _BETH_COLUMNS if c not in present]
+    extra = [c for c in columns if c not in _BETH_COLUMNS]
+    if not missing and not extra and len(columns) == len(_BETH_COLUMNS):
         return
-    if len(missing) == len(BETH_COLUMNS):
+    if len(missing) == len(_BETH_COLUMNS):
         shown = ", ".join(repr(c) for c in columns[:5])
         raise _fail(
             path,
             "this does not look like a BETH process-log CSV: its first line has none of "
             f"the 16 BETH columns (it starts with {shown}). Expected a header line "
-            f"'{','.join(BETH_COLUMNS)}'.",
+            f"'{','.join(_BETH_COLUMNS)}'.",
         )
     if len(present) < len(columns):
         dup = sorted({c for c in columns if columns.count(c) > 1})
@@ -102,7 +102,7 @@ def _check_header(path: Path, columns: list[str]) -> None:
         parts.append(f"missing columns {missing}")
     if extra:
         parts.append(f"unexpected columns {extra}")
-    hint = "A BETH process-log CSV has exactly these 16 columns: " + ", ".join(BETH_COLUMNS) + "."
+    hint = "A BETH process-log CSV has exactly these 16 columns: " + ", ".join(_BETH_COLUMNS) + "."
     if set(missing) == _PER_HOST_MISSING and not extra:
         hint = (
             "This looks like one of the per-host files (labelled_2021may-*.csv), which lack "
@@ -142,7 +142,7 @@ def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
         keep_default_na=False,
         compression=compression,
     )
-    for column in BETH_COLUMNS:
+    for column in _BETH_COLUMNS:
         if column not in numeric:
             continue
         text = raw[column].str.strip()
@@ -296,8 +296,8 @@ def load_beth(path: PathLike) -> pd.DataFrame:
                 f"column {label!r} must hold 0 or 1, but data row {row + 1} (line {row + 2}) "
                 f"holds {values[row]}.",
             )
-    if tuple(df.columns) != BETH_COLUMNS:
-        df = df[list(BETH_COLUMNS)]
+    if tuple(df.columns) != _BETH_COLUMNS:
+        df = df[list(_BETH_COLUMNS)]
     return df
 
 
@@ -365,7 +365,7 @@ def _write_csv_atomically(df: pd.DataFrame, path: Path, overwrite: bool, caller:
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         with open(tmp, "x", newline="") as fh:
-            df.to_csv(fh, index=False, columns=list(BETH_COLUMNS))
+            df.to_csv(fh, index=False, columns=list(_BETH_COLUMNS))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -416,7 +416,7 @@ def write_classroom_csv(
     _check_writable(path, overwrite, "write_classroom_csv")  # fail before any work
     if data is None:
         data = load_workshop_data()
-    missing = [c for c in BETH_COLUMNS if c not in data.columns]
+    missing = [c for c in _BETH_COLUMNS if c not in data.columns]
     if missing:
         raise ValueError(f"write_classroom_csv: data lacks the BETH columns {missing}.")
     return _write_csv_atomically(data, path, overwrite, "write_classroom_csv")

@@ -11,7 +11,7 @@ import pytest
 import beth_helpers.features
 from beth_helpers import FEATURE_COLUMNS, preprocess
 
-RAW_FIELDS = FEATURE_COLUMNS + ("evil",)
+RAW_FIELDS = FEATURE_COLUMNS + ["evil"]
 
 # Real rows, by position in load_workshop_data(), with their raw values (checked against the
 # original files with Python's csv module) and the engineered values worked out by hand from
@@ -79,7 +79,7 @@ def engineered(real_rows):
 @pytest.mark.parametrize(("position", "raw", "expected"), HAND_CHECKED)
 def test_hand_checked_real_rows(real_rows, engineered, position, raw, expected):
     """Engineered values of hand-checked real rows equal the values worked out by hand."""
-    assert tuple(real_rows.iloc[position][list(RAW_FIELDS)].tolist()) == raw
+    assert tuple(real_rows.iloc[position][RAW_FIELDS].tolist()) == raw
     _, X, y = engineered
     assert tuple(X.iloc[position].tolist()) == expected
     assert y[position] == raw[-1]
