@@ -463,24 +463,25 @@ def load_kaggle_splits(
     >>> sorted(splits)
     ['testing', 'training', 'validation']
     """
-    folder = Path(folder)
-    splits = list(splits)
+    paths = _kaggle_paths(Path(folder), list(splits), "load_kaggle_splits")
+    return {s: load_beth(p) for s, p in paths.items()}
+
+
+def _kaggle_paths(folder: Path, splits: list[str], caller: str) -> dict[str, Path]:
+    """Each split's file in ``folder``, or an error saying what is missing; reads no rows."""
     unknown = [s for s in splits if s not in KAGGLE_SPLITS]
     if unknown:
-        raise ValueError(
-            f"load_kaggle_splits: unknown splits {unknown}; choose from {list(KAGGLE_SPLITS)}."
-        )
+        raise ValueError(f"{caller}: unknown splits {unknown}; choose from {list(KAGGLE_SPLITS)}.")
+    fetch = "Download katehighnam/beth-dataset from Kaggle, unzip it, and pass that folder."
     if not folder.is_dir():
-        raise FileNotFoundError(f"load_kaggle_splits: {folder} is not a folder.")
+        what = "it is a file" if folder.exists() else "nothing exists at that path"
+        raise FileNotFoundError(f"{caller}: {folder} is not a folder ({what}). {fetch}")
     paths = {s: _split_path(folder, KAGGLE_SPLITS[s]) for s in splits}
     missing = [KAGGLE_SPLITS[s] for s, p in paths.items() if p is None]
     if missing:
         present = sorted(p.name for p in folder.iterdir() if p.is_file())
-        raise FileNotFoundError(
-            f"load_kaggle_splits: {folder} lacks {missing}. It holds {present[:20]}. "
-            "Download katehighnam/beth-dataset from Kaggle, unzip it, and pass that folder."
-        )
-    return {s: load_beth(p) for s, p in paths.items()}
+        raise FileNotFoundError(f"{caller}: {folder} lacks {missing}. It holds {present[:20]}. {fetch}")
+    return paths
 
 
 def build_classroom_csv(
@@ -523,6 +524,17 @@ def build_classroom_csv(
     pathlib.Path
         The path written.
 
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` or one of its three files is missing (checked first, before
+        ``path``).
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    beth_helpers.sampling.SampleSizeError
+        (a ``ValueError``) If the files hold too few rows of a class for ``n`` and
+        ``pct_evil`` and ``replace`` is False; its ``available`` says how many there are.
+
     Examples
     --------
     >>> from beth_helpers import build_classroom_csv
@@ -534,7 +546,10 @@ def build_classroom_csv(
     from .sampling import get_sample
 
     path = Path(path)
-    _check_writable(path, overwrite, "build_classroom_csv")  # fail before reading a million rows
+    # Both checks before reading a million rows; a missing folder is named before an
+    # existing target, so the advice is never "pass overwrite=True" for a wrong folder.
+    _kaggle_paths(Path(folder), list(KAGGLE_SPLITS), "build_classroom_csv")
+    _check_writable(path, overwrite, "build_classroom_csv")
     splits = load_kaggle_splits(folder)
     evil = splits["testing"][splits["testing"]["evil"] == 1]
     benign = pd.concat(

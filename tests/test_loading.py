@@ -665,6 +665,15 @@ def test_build_classroom_csv_refuses_existing_path_before_reading(
     assert path.read_bytes() == b"keep\n"
 
 
+def test_build_classroom_csv_names_a_missing_folder_before_an_existing_target(tmp_path):
+    """A wrong folder is reported as such, not as "pass overwrite=True" for the target."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"keep\n")
+    with pytest.raises(FileNotFoundError, match="beth-dataset is not a folder .nothing exists"):
+        build_classroom_csv(tmp_path / "beth-dataset", path, n=10, pct_evil=0.5)
+    assert path.read_bytes() == b"keep\n"
+
+
 def test_load_beth_truncated_gzip_is_a_clear_error(real_rows, tmp_path):
     """A .csv.gz cut short in transfer gets a ValueError naming the file, not a bare EOFError."""
     whole = gzip.compress(real_rows.to_csv(index=False).encode())

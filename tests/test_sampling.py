@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from beth_helpers import get_sample
+from beth_helpers.sampling import SampleSizeError
 
 
 def _rows(df: pd.DataFrame) -> set[tuple]:
@@ -127,6 +128,15 @@ def test_too_few_evil_rows_message(real_rows):
     assert "asked for 6,250 evil rows" in message
     assert "has 6,201" in message
     assert "lower n or pct_evil" in message and "replace=True" in message
+
+
+def test_too_few_rows_error_carries_the_counts(real_rows):
+    """The error is a SampleSizeError (a ValueError) holding n, pct_evil and both class sizes."""
+    with pytest.raises(SampleSizeError) as info:
+        get_sample(real_rows, n=2000, pct_evil=0.5)
+    error = info.value
+    assert isinstance(error, ValueError)
+    assert (error.n, error.pct_evil, error.available) == (2000, 0.5, {"evil": 6201, "benign": 590})
 
 
 def test_absent_class_fails_even_with_replace(real_rows):
