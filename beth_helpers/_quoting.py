@@ -9,6 +9,7 @@ value and says how long it was.
 from __future__ import annotations
 
 import reprlib
+from typing import Iterable
 
 #: Characters of a value quoted in an error message; the rest is replaced by its length.
 QUOTE_LIMIT = 80
@@ -56,3 +57,19 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
         return f"{value[:limit]!r}... ({len(value):,} characters)"
     return shorten(_REPR.repr(value), limit)
 
+
+def quote_all(values: Iterable[object], limit: int = QUOTE_LIMIT, items: int = 10) -> str:
+    """Quote the first ``items`` values as a list, each cut with :func:`quote`.
+
+    Examples
+    --------
+    >>> quote_all(["a", "b"])
+    "['a', 'b']"
+    >>> quote_all([f"c{i}" for i in range(30)], items=2)
+    "['c0', 'c1', ... (30 in all)]"
+    """
+    values = list(values)
+    shown = [quote(v, limit) for v in values[:items]]
+    if len(values) > items:
+        shown.append(f"... ({len(values):,} in all)")
+    return "[" + ", ".join(shown) + "]"

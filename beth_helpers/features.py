@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from ._quoting import quote
 from ._schema import _FEATURE_COLUMNS, FIRST_LOGIN_USER_ID, HOST_MOUNT_NAMESPACE, OS_PROCESS_IDS
 
 
@@ -111,7 +112,7 @@ def _integer_column(df: pd.DataFrame, column: str) -> np.ndarray:
         position = int(np.flatnonzero(series.isna().to_numpy())[0])
         raise ValueError(
             f"preprocess: column {column!r} has a missing value (at position {position}, "
-            f"index label {series.index[position]!r}); drop or fill such rows first."
+            f"index label {quote(series.index[position])}); drop or fill such rows first."
         )
     values = series.to_numpy()
     if ptypes.is_float_dtype(values.dtype):

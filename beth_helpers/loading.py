@@ -20,7 +20,7 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 
-from ._quoting import quote, shorten
+from ._quoting import quote, quote_all, shorten
 from ._schema import (
     _BETH_COLUMNS,
     FLOAT_COLUMNS,
@@ -46,6 +46,22 @@ WORKSHOP_ORIGINS: tuple[tuple[str, int], ...] = (
     ("training split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
     ("validation split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
 )
+
+
+# No path is longer (Linux's PATH_MAX): a longer "path" is text passed by mistake, most
+# often the file's contents, and quoting it whole would flood the notebook.
+_PATH_MAX = 4096
+
+
+def _as_path(path: PathLike, caller: str) -> Path:
+    """``path`` as a Path, or a short ValueError if it cannot be one."""
+    text = os.fspath(path)
+    if isinstance(text, str) and len(text) > _PATH_MAX:
+        raise ValueError(
+            f"{caller}: expected the path of a file or folder, got text: {quote(text)}. Pass "
+            "the path (to use CSV text you hold in a string, write it to a file first)."
+        )
+    return Path(path)
 
 
 def _fail(path: Path, what: str) -> ValueError:
@@ -87,7 +103,7 @@ def _check_header(path: Path, columns: list[str]) -> None:
     if not missing and not extra and len(columns) == len(_BETH_COLUMNS):
         return
     if len(missing) == len(_BETH_COLUMNS):
-        shown = ", ".join(repr(c) for c in columns[:5])
+        shown = ", ".join(quote(c) for c in columns[:5])
         raise _fail(
             path,
             "this does not look like a BETH process-log CSV: its first line has none of "
@@ -96,12 +112,14 @@ def _check_header(path: Path, columns: list[str]) -> None:
         )
     if len(present) < len(columns):
         dup = sorted({c for c in columns if columns.count(c) > 1})
-        raise _fail(path, f"duplicated column names {dup}; each BETH column must appear once.")
+        raise _fail(
+            path, f"duplicated column names {quote_all(dup)}; each BETH column must appear once."
+        )
     parts = []
     if missing:
         parts.append(f"missing columns {missing}")
     if extra:
-        parts.append(f"unexpected columns {extra}")
+        parts.append(f"unexpected columns {quote_all(extra)}")
     hint = "A BETH process-log CSV has exactly these 16 columns: " + ", ".join(_BETH_COLUMNS) + "."
     if set(missing) == _PER_HOST_MISSING and not extra:
         hint = (
@@ -224,7 +242,7 @@ def load_beth(path: PathLike) -> pd.DataFrame:
     >>> str(df["mountNamespace"].dtype)
     'int64'
     """
-    path = Path(path)
+    path = _as_path(path, "load_beth")
     if not path.exists():
         raise FileNotFoundError(
             f"load_beth: {path} does not exist (looked in {path.resolve().parent}). "
@@ -243,7 +261,7 @@ def load_beth(path: PathLike) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise _fail(path, "this is not a text CSV file (it is not valid UTF-8).") from None
     except pd.errors.ParserError as exc:
-        raise _fail(path, f"this could not be parsed as CSV ({exc}).") from None
+        raise _fail(path, f"this could not be parsed as CSV ({shorten(str(exc), 200)}).") from None
     except _DAMAGED as exc:
         raise _damaged(path, exc) from None
     _check_header(path, [str(c) for c in header.iloc[0]])
@@ -258,7 +276,9 @@ def load_beth(path: PathLike) -> pd.DataFrame:
             df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
     except pd.errors.ParserError as exc:
         raise _fail(
-            path, f"this could not be parsed as CSV ({exc}). Is a row cut short or split?"
+            path,
+            f"this could not be parsed as CSV ({shorten(str(exc), 200)}). Is a row cut short "
+            "or split?",
         ) from None
     except _DAMAGED as exc:
         raise _damaged(path, exc) from None
@@ -274,7 +294,7 @@ def load_beth(path: PathLike) -> pd.DataFrame:
             path,
             f"this could not be read ({shorten(str(exc), 200)}). Check that every numeric "
             "column holds plain numbers.",
-        ) from exc
+        ) from None  # a chained cause would print pandas's message whole, value and all
 
     if len(df) == 0:
         raise _fail(path, "the file has a header line but no rows.")
@@ -412,7 +432,7 @@ def write_classroom_csv(
     >>> write_classroom_csv(tmp_path / "data.csv").name
     'data.csv'
     """
-    path = Path(path)
+    path = _as_path(path, "write_classroom_csv")
     _check_writable(path, overwrite, "write_classroom_csv")  # fail before any work
     if data is None:
         data = load_workshop_data()
@@ -463,7 +483,8 @@ def load_kaggle_splits(
     >>> sorted(splits)
     ['testing', 'training', 'validation']
     """
-    paths = _kaggle_paths(Path(folder), list(splits), "load_kaggle_splits")
+    caller = "load_kaggle_splits"
+    paths = _kaggle_paths(_as_path(folder, caller), list(splits), caller)
     return {s: load_beth(p) for s, p in paths.items()}
 
 
@@ -471,7 +492,9 @@ def _kaggle_paths(folder: Path, splits: list[str], caller: str) -> dict[str, Pat
     """Each split's file in ``folder``, or an error saying what is missing; reads no rows."""
     unknown = [s for s in splits if s not in KAGGLE_SPLITS]
     if unknown:
-        raise ValueError(f"{caller}: unknown splits {unknown}; choose from {list(KAGGLE_SPLITS)}.")
+        raise ValueError(
+            f"{caller}: unknown splits {quote_all(unknown)}; choose from {list(KAGGLE_SPLITS)}."
+        )
     fetch = "Download katehighnam/beth-dataset from Kaggle, unzip it, and pass that folder."
     if not folder.is_dir():
         what = "it is a file" if folder.exists() else "nothing exists at that path"
@@ -545,11 +568,12 @@ def build_classroom_csv(
     """
     from .sampling import get_sample
 
-    path = Path(path)
+    caller = "build_classroom_csv"
+    path = _as_path(path, caller)
     # Both checks before reading a million rows; a missing folder is named before an
     # existing target, so the advice is never "pass overwrite=True" for a wrong folder.
-    _kaggle_paths(Path(folder), list(KAGGLE_SPLITS), "build_classroom_csv")
-    _check_writable(path, overwrite, "build_classroom_csv")
+    _kaggle_paths(_as_path(folder, caller), list(KAGGLE_SPLITS), caller)
+    _check_writable(path, overwrite, caller)
     splits = load_kaggle_splits(folder)
     evil = splits["testing"][splits["testing"]["evil"] == 1]
     benign = pd.concat(

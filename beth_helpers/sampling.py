@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from ._quoting import quote
+
 
 class SampleSizeError(ValueError):
     """:func:`get_sample` was asked for more rows of a class than the data holds.
@@ -88,7 +90,9 @@ def get_sample(
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"get_sample: expected a pandas DataFrame, got {type(df).__name__}.")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"get_sample: n must be a whole number of rows, at least 1; got {n!r}.")
+        raise ValueError(
+            f"get_sample: n must be a whole number of rows, at least 1; got {quote(n)}."
+        )
     if (
         isinstance(pct_evil, bool)
         or not isinstance(pct_evil, numbers.Real)
@@ -96,7 +100,7 @@ def get_sample(
     ):
         raise ValueError(
             f"get_sample: pct_evil must be a share between 0 and 1 (0.01 for 1%); "
-            f"got {pct_evil!r}."
+            f"got {quote(pct_evil)}."
         )
     if "evil" not in df.columns:
         raise ValueError("get_sample: df has no 'evil' column to sample by.")

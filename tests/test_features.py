@@ -228,6 +228,16 @@ def test_missing_value_in_a_feature(real_rows):
         preprocess(rows)
 
 
+def test_missing_value_quotes_a_huge_index_label_briefly(real_rows):
+    """A missing value whose index label is a huge string is reported with the label cut."""
+    rows = real_rows.head(3).astype({"userId": "float64"})
+    rows.index = ["a", "b" * 1_000_000, "c"]
+    rows.iloc[1, rows.columns.get_loc("userId")] = np.nan
+    with pytest.raises(ValueError) as info:
+        preprocess(rows)
+    assert "(1,000,000 characters)" in str(info.value) and len(str(info.value)) < 400
+
+
 def test_non_integer_float_in_a_feature(real_rows):
     """A fractional value like 1.5 in a feature column is refused, naming column and value."""
     rows = real_rows.head(10).astype({"returnValue": "float64"})

@@ -324,6 +324,47 @@ def test_load_beth_int64_maximum_is_not_blamed_for_a_later_bad_value(tmp_path, r
     assert "line 9 " in message and "'oops'" in message
 
 
+def test_load_beth_quotes_little_of_a_huge_first_line(tmp_path):
+    """A file whose first line is one huge field (say minified JSON) is refused in few words."""
+    path = tmp_path / "data.csv"
+    path.write_text('{"rows": "' + "x" * 1_000_000 + '"}\n')
+    message = _load_error(path)
+    assert "does not look like a BETH process-log CSV" in message
+    assert "(1,000,012 characters)" in message  # the whole line is one field
+    assert len(message) < len(str(path)) + 1000, len(message)
+
+
+@pytest.mark.parametrize("kind", ["extra", "duplicated"])
+def test_load_beth_lists_at_most_ten_bad_column_names(tmp_path, real_rows, kind):
+    """Hundreds of long extra or duplicated column names are listed as ten, each cut short."""
+    rows = real_rows.head(3)
+    others = pd.DataFrame({f"score_{i}_" + "z" * 500: [0.5] * 3 for i in range(200)})
+    if kind == "duplicated":  # each of them twice: to_csv writes each name twice
+        others = pd.concat([others, others], axis=1)
+    message = _load_error(_write(pd.concat([rows, others], axis=1), tmp_path / "d.csv"))
+    assert ("unexpected columns" if kind == "extra" else "duplicated") in message
+    assert len(message) < len(str(tmp_path)) + 2500, len(message)
+
+
+@pytest.mark.parametrize("function", ["load_beth", "load_kaggle_splits", "write_classroom_csv"])
+def test_file_contents_passed_as_a_path_are_refused_briefly(beth_csv, function):
+    """The text of data.csv passed where its path belongs is refused, quoting its start only."""
+    text = beth_csv.read_text()  # about 2 MB
+    with pytest.raises(ValueError) as info:
+        getattr(beth_helpers, function)(text)
+    message = str(info.value)
+    assert message.startswith(f"{function}: expected the path of ")
+    assert f"({len(text):,} characters)" in message
+    assert len(message) < 400, len(message)
+
+
+def test_load_kaggle_splits_quotes_unknown_split_names_briefly(kaggle_folder):
+    """A huge unknown split name is quoted in part."""
+    with pytest.raises(ValueError) as info:
+        load_kaggle_splits(kaggle_folder, splits=["t" * 100_000])
+    assert "(100,000 characters)" in str(info.value) and len(str(info.value)) < 400
+
+
 def test_load_beth_label_other_than_0_or_1(tmp_path, real_rows):
     """An evil label of 2 is refused, naming the column, the value and the line."""
     rows = real_rows.head(10).copy()

@@ -163,6 +163,16 @@ def test_invalid_pct_evil(real_rows, pct_evil):
         get_sample(real_rows, n=10, pct_evil=pct_evil, random_state=0)
 
 
+@pytest.mark.parametrize("argument", ["n", "pct_evil"])
+def test_invalid_argument_is_quoted_briefly(real_rows, argument):
+    """A huge invalid n or pct_evil (a long string, a long list) is quoted in part."""
+    for value in ("7" * 100_000, list(range(100_000))):
+        kwargs = {"n": 10, "pct_evil": 0.5, argument: value}
+        with pytest.raises(ValueError) as info:
+            get_sample(real_rows, **kwargs)
+        assert len(str(info.value)) < 300, len(str(info.value))
+
+
 def test_numpy_integer_n_is_accepted(real_rows):
     """n may be a numpy integer, as len() arithmetic on arrays gives."""
     sample = get_sample(real_rows, n=np.int64(20), pct_evil=0.5, random_state=0)
