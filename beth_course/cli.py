@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -42,17 +43,75 @@ def _print_grades(course: Course, students: list[str] | None = None) -> None:
         )
 
 
+def _mix_advice(rows: int, pct_evil: float, evil: int, benign: int) -> str:
+    """What to change in --rows or --pct-evil when the files hold too few rows of a class.
+
+    ``evil`` and ``benign`` are the rows available; rows are drawn without repeats, and the
+    evil count is ``round(rows * pct_evil)``, as get_sample does.
+    """
+
+    def fits(n: int) -> bool:
+        n_evil = round(n * pct_evil)
+        return n_evil <= evil and n - n_evil <= benign
+
+    # No n above these bounds fits; count down to the largest that does.
+    bounds = [evil + benign]
+    if pct_evil > 0:
+        bounds.append((evil + 0.5) / pct_evil)
+    if pct_evil < 1:
+        bounds.append((benign + 0.5) / (1 - pct_evil))
+    most = int(min(bounds)) + 1
+    while most > 0 and not fits(most):
+        most -= 1
+    options = [
+        f"lower --rows to {most:,} or fewer (at --pct-evil {pct_evil:g})"
+        if most > 0
+        else f"no --rows fits at --pct-evil {pct_evil:g}"
+    ]
+    # At this --rows, the evil count can go from low to high (shares rounded inwards).
+    low, high = max(0, rows - benign), min(rows, evil)
+    if low <= high and round(rows * pct_evil) < low:
+        share = math.ceil(low / rows * 10_000) / 10_000
+        more = "" if share == 1 else " or more"
+        options.append(f"raise --pct-evil to {share:g}{more} (at --rows {rows})")
+    elif low <= high and round(rows * pct_evil) > high:
+        share = math.floor(high / rows * 10_000) / 10_000
+        less = "" if share == 0 else " or less"
+        options.append(f"lower --pct-evil to {share:g}{less} (at --rows {rows})")
+    n_evil = round(rows * pct_evil)
+    return (
+        f"--rows {rows} at --pct-evil {pct_evil:g} needs {n_evil:,} evil and "
+        f"{rows - n_evil:,} benign rows, but the Kaggle files hold {evil:,} evil rows (testing "
+        f"split) and {benign:,} benign (all three splits), and rows are never repeated: "
+        + ", or ".join(options)
+        + "."
+    )
+
+
 def cmd_data(args) -> int:
     from beth_helpers import build_classroom_csv, load_beth
+    from beth_helpers.sampling import SampleSizeError
 
+    if args.rows < 1:
+        raise CourseError(f"--rows must be at least 1; got {args.rows}")
+    if not 0 <= args.pct_evil <= 1:  # also refuses nan
+        raise CourseError(
+            f"--pct-evil is a share between 0 and 1 (0.25 for a quarter); got {args.pct_evil:g}"
+        )
     course = _course(args)
     target = course.folder("source") / "data.csv"
-    if target.exists() and not args.force:
-        raise CourseError(f"{target} exists and was left as it is; pass --force to replace it")
-    print(f"reading the Kaggle splits in {args.kaggle} (about a minute for the full files) ...")
+    print(f"building {target.relative_to(course.root)} from the Kaggle splits in {args.kaggle} "
+          "(about a minute for the full files) ...")
     try:
+        # It checks the folder, then the target, before it reads anything.
         build_classroom_csv(args.kaggle, target, n=args.rows, pct_evil=args.pct_evil,
                             random_state=args.seed, overwrite=args.force)
+    except FileExistsError:
+        raise CourseError(f"{target} exists and was left as it is; pass --force to replace it") from None
+    except SampleSizeError as exc:
+        raise CourseError(
+            _mix_advice(args.rows, args.pct_evil, exc.available["evil"], exc.available["benign"])
+        ) from None
     except (FileNotFoundError, ValueError) as exc:  # the loader's messages say what to do
         raise CourseError(str(exc)) from None
     written = load_beth(target)

@@ -1,9 +1,16 @@
-"""The BETH process-log schema: column names, their order and their dtypes."""
+"""The BETH process-log schema: column names, their order and their dtypes.
+
+The two column lists students use, :data:`BETH_COLUMNS` and :data:`FEATURE_COLUMNS`, are
+lists so that ``df[FEATURE_COLUMNS]`` selects those columns: pandas (2 and 3) reads a tuple
+in ``df[...]`` as one column label and raises ``KeyError``. A list can be changed in place
+(``cols = FEATURE_COLUMNS; cols += ["evil"]``), so the package itself reads only the tuples
+``_BETH_COLUMNS`` and ``_FEATURE_COLUMNS``: whatever a notebook does to the lists, the
+package's behaviour stays the same.
+"""
 
 from __future__ import annotations
 
-#: The 16 columns of a BETH process-log CSV, in the order of the official Kaggle files.
-BETH_COLUMNS: tuple[str, ...] = (
+_BETH_COLUMNS: tuple[str, ...] = (
     "timestamp",
     "processId",
     "threadId",
@@ -22,8 +29,10 @@ BETH_COLUMNS: tuple[str, ...] = (
     "evil",
 )
 
-#: The seven features the BETH authors' baselines use, in the order ``preprocess`` returns them.
-FEATURE_COLUMNS: tuple[str, ...] = (
+#: The 16 columns of a BETH process-log CSV, in the order of the official Kaggle files.
+BETH_COLUMNS: list[str] = list(_BETH_COLUMNS)
+
+_FEATURE_COLUMNS: tuple[str, ...] = (
     "processId",
     "parentProcessId",
     "userId",
@@ -32,6 +41,9 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "argsNum",
     "returnValue",
 )
+
+#: The seven features the BETH authors' baselines use, in the order ``preprocess`` returns them.
+FEATURE_COLUMNS: list[str] = list(_FEATURE_COLUMNS)
 
 #: Columns read as int64.
 INTEGER_COLUMNS: tuple[str, ...] = (

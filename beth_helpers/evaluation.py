@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
+from ._quoting import quote_all
+
 CLASS_NAMES = ("benign", "evil")
 
 
@@ -38,10 +40,10 @@ def anomaly_labels(predictions) -> np.ndarray:
     """
     values = np.asarray(predictions).ravel()
     if values.size and not np.isin(values, (-1, 1)).all():
-        seen = sorted(set(np.unique(values).tolist()))[:5]
+        seen = sorted(set(np.unique(values).tolist()))
         raise ValueError(
             f"anomaly_labels: expected IsolationForest.predict output (-1 and 1), got values "
-            f"{seen}. If these are already 0/1 labels, use them as they are."
+            f"{quote_all(seen, items=5)}. If these are already 0/1 labels, use them as they are."
         )
     return (values == -1).astype(np.int64)
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from ._schema import FEATURE_COLUMNS, FIRST_LOGIN_USER_ID, HOST_MOUNT_NAMESPACE, OS_PROCESS_IDS
+from ._quoting import quote
+from ._schema import _FEATURE_COLUMNS, FIRST_LOGIN_USER_ID, HOST_MOUNT_NAMESPACE, OS_PROCESS_IDS
 
 
 def preprocess(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
@@ -70,7 +71,7 @@ def preprocess(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"preprocess: expected a pandas DataFrame, got {type(df).__name__}.")
-    required = list(FEATURE_COLUMNS) + ["evil"]
+    required = list(_FEATURE_COLUMNS) + ["evil"]
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise ValueError(
@@ -89,7 +90,7 @@ def preprocess(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray
         "returnValue": np.sign(raw["returnValue"]),
     }
     X = pd.DataFrame(
-        {c: features[c].astype(np.int64, copy=False) for c in FEATURE_COLUMNS},
+        {c: features[c].astype(np.int64, copy=False) for c in _FEATURE_COLUMNS},
         index=df.index,
     )
     y = raw["evil"].astype(np.int64, copy=True)
@@ -111,7 +112,7 @@ def _integer_column(df: pd.DataFrame, column: str) -> np.ndarray:
         position = int(np.flatnonzero(series.isna().to_numpy())[0])
         raise ValueError(
             f"preprocess: column {column!r} has a missing value (at position {position}, "
-            f"index label {series.index[position]!r}); drop or fill such rows first."
+            f"index label {quote(series.index[position])}); drop or fill such rows first."
         )
     values = series.to_numpy()
     if ptypes.is_float_dtype(values.dtype):

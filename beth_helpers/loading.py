@@ -9,7 +9,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import secrets
+import warnings
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -18,8 +20,9 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 
+from ._quoting import quote, quote_all, shorten
 from ._schema import (
-    BETH_COLUMNS,
+    _BETH_COLUMNS,
     FLOAT_COLUMNS,
     INTEGER_COLUMNS,
     KAGGLE_SPLITS,
@@ -43,6 +46,22 @@ WORKSHOP_ORIGINS: tuple[tuple[str, int], ...] = (
     ("training split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
     ("validation split, first 100 rows (via Jotishyadav29/BethSecure)", 100),
 )
+
+
+# No path is longer (Linux's PATH_MAX): a longer "path" is text passed by mistake, most
+# often the file's contents, and quoting it whole would flood the notebook.
+_PATH_MAX = 4096
+
+
+def _as_path(path: PathLike, caller: str) -> Path:
+    """``path`` as a Path, or a short ValueError if it cannot be one."""
+    text = os.fspath(path)
+    if isinstance(text, str) and len(text) > _PATH_MAX:
+        raise ValueError(
+            f"{caller}: expected the path of a file or folder, got text: {quote(text)}. Pass "
+            "the path (to use CSV text you hold in a string, write it to a file first)."
+        )
+    return Path(path)
 
 
 def _fail(path: Path, what: str) -> ValueError:
@@ -79,27 +98,29 @@ def _sniff_compression(path: Path) -> str | None:
 
 def _check_header(path: Path, columns: list[str]) -> None:
     present = set(columns)
-    missing = [c for c in BETH_COLUMNS if c not in present]
-    extra = [c for c in columns if c not in BETH_COLUMNS]
-    if not missing and not extra and len(columns) == len(BETH_COLUMNS):
+    missing = [c for c in _BETH_COLUMNS if c not in present]
+    extra = [c for c in columns if c not in _BETH_COLUMNS]
+    if not missing and not extra and len(columns) == len(_BETH_COLUMNS):
         return
-    if len(missing) == len(BETH_COLUMNS):
-        shown = ", ".join(repr(c) for c in columns[:5])
+    if len(missing) == len(_BETH_COLUMNS):
+        shown = ", ".join(quote(c) for c in columns[:5])
         raise _fail(
             path,
             "this does not look like a BETH process-log CSV: its first line has none of "
             f"the 16 BETH columns (it starts with {shown}). Expected a header line "
-            f"'{','.join(BETH_COLUMNS)}'.",
+            f"'{','.join(_BETH_COLUMNS)}'.",
         )
     if len(present) < len(columns):
         dup = sorted({c for c in columns if columns.count(c) > 1})
-        raise _fail(path, f"duplicated column names {dup}; each BETH column must appear once.")
+        raise _fail(
+            path, f"duplicated column names {quote_all(dup)}; each BETH column must appear once."
+        )
     parts = []
     if missing:
         parts.append(f"missing columns {missing}")
     if extra:
-        parts.append(f"unexpected columns {extra}")
-    hint = "A BETH process-log CSV has exactly these 16 columns: " + ", ".join(BETH_COLUMNS) + "."
+        parts.append(f"unexpected columns {quote_all(extra)}")
+    hint = "A BETH process-log CSV has exactly these 16 columns: " + ", ".join(_BETH_COLUMNS) + "."
     if set(missing) == _PER_HOST_MISSING and not extra:
         hint = (
             "This looks like one of the per-host files (labelled_2021may-*.csv), which lack "
@@ -108,8 +129,29 @@ def _check_header(path: Path, columns: list[str]) -> None:
     raise _fail(path, "; ".join(parts) + ". " + hint)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_RANGE = f"{_INT64_MIN:,} to {_INT64_MAX:,}"
+# What pandas's integer parser reads exactly; anything else (a '.' or an exponent) it reads
+# as a float, and then casts to int64 only if that float fits.
+_INTEGER_LITERAL = re.compile(r"[+-]?[0-9]+")
+
+
+def _fits_int64(text: str, as_float: float) -> bool:
+    """Whether read_csv can take a whole number, as written, into an int64 column."""
+    text = text.strip()
+    if _INTEGER_LITERAL.fullmatch(text):
+        digits = text.lstrip("+-").lstrip("0")
+        value = int(digits or "0") * (-1 if text.startswith("-") else 1)
+        return len(digits) <= 19 and _INT64_MIN <= value <= _INT64_MAX
+    return -(2.0**63) <= as_float < 2.0**63
+
+
 def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
-    """Find the first non-numeric, missing or non-integer value in a numeric column."""
+    """Find the first value in a numeric column that read_csv cannot take as its dtype.
+
+    That is a missing or non-numeric value, and in an integer column also a fraction, an
+    infinity, or a whole number outside int64 (pandas says only "Overflow" for those).
+    """
     numeric = list(INTEGER_COLUMNS) + list(FLOAT_COLUMNS)
     raw = pd.read_csv(
         path,
@@ -118,21 +160,37 @@ def _first_bad_value(path: Path, compression: str | None) -> ValueError | None:
         keep_default_na=False,
         compression=compression,
     )
-    for column in BETH_COLUMNS:
+    for column in _BETH_COLUMNS:
         if column not in numeric:
             continue
         text = raw[column].str.strip()
         values = pd.to_numeric(text, errors="coerce")
-        bad = values.isna().to_numpy()
-        if column in INTEGER_COLUMNS:
+        as_float = values.to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.isnan(as_float)
+        integer = column in INTEGER_COLUMNS
+        if integer:
             with np.errstate(invalid="ignore"):
-                as_float = values.to_numpy(dtype="float64", na_value=np.nan)
-                bad = bad | (~np.isnan(as_float) & (np.floor(as_float) != as_float))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+                # Near 2**63 a float cannot tell in range from out: those rows are checked
+                # exactly below, and the ones that fit are passed over.
+                bad = bad | ~np.isfinite(as_float) | (np.floor(as_float) != as_float)
+                bad = bad | (np.abs(as_float) >= 2.0**63)
+        for row in np.flatnonzero(bad):
             shown = raw[column].iloc[row]
-            kind = "an integer" if column in INTEGER_COLUMNS else "a number"
-            what = "is empty" if shown.strip() == "" else f"holds {shown!r}"
+            value = as_float[row]
+            too_large = integer and np.isfinite(value) and np.floor(value) == value
+            if too_large and _fits_int64(shown, value):
+                continue
+            kind = "an integer" if integer else "a number"
+            what = "is empty" if shown.strip() == "" else f"holds {quote(shown)}"
+            if too_large:
+                if _INTEGER_LITERAL.fullmatch(shown.strip()):
+                    what += ", which is"
+                else:
+                    what += (
+                        ", which read as a decimal number (as anything with a '.' or an "
+                        f"exponent is) is {value:.17g},"
+                    )
+                what += f" outside the range of a 64-bit integer ({_INT64_RANGE})"
             return _fail(
                 path,
                 f"column {column!r} must hold {kind} in every row, but data row {row + 1} "
@@ -169,8 +227,10 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         If ``path`` does not exist.
     ValueError
         If the file is empty, is not a CSV file, lacks any of the 16 columns or has others,
-        holds a value that is not a number in a numeric column (the message names the
-        column and the first offending line), or has a label other than 0 or 1.
+        holds a value that is not a number in a numeric column (or, in an integer column,
+        not a whole number that fits in int64), or has a label other than 0 or 1. The
+        message names the column and the first offending line, and quotes at most 80
+        characters of the value.
 
     Examples
     --------
@@ -182,7 +242,7 @@ def load_beth(path: PathLike) -> pd.DataFrame:
     >>> str(df["mountNamespace"].dtype)
     'int64'
     """
-    path = Path(path)
+    path = _as_path(path, "load_beth")
     if not path.exists():
         raise FileNotFoundError(
             f"load_beth: {path} does not exist (looked in {path.resolve().parent}). "
@@ -201,16 +261,24 @@ def load_beth(path: PathLike) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise _fail(path, "this is not a text CSV file (it is not valid UTF-8).") from None
     except pd.errors.ParserError as exc:
-        raise _fail(path, f"this could not be parsed as CSV ({exc}).") from None
+        raise _fail(path, f"this could not be parsed as CSV ({shorten(str(exc), 200)}).") from None
     except _DAMAGED as exc:
         raise _damaged(path, exc) from None
     _check_header(path, [str(c) for c in header.iloc[0]])
 
     try:
-        df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
+        with warnings.catch_warnings():
+            # An infinity in an int64 column makes pandas warn before it fails; the failure
+            # is explained below, so the warning would only be noise in front of it.
+            warnings.filterwarnings(
+                "ignore", "invalid value encountered in cast", category=RuntimeWarning
+            )
+            df = pd.read_csv(path, dtype=_DTYPES, compression=compression)
     except pd.errors.ParserError as exc:
         raise _fail(
-            path, f"this could not be parsed as CSV ({exc}). Is a row cut short or split?"
+            path,
+            f"this could not be parsed as CSV ({shorten(str(exc), 200)}). Is a row cut short "
+            "or split?",
         ) from None
     except _DAMAGED as exc:
         raise _damaged(path, exc) from None
@@ -222,12 +290,22 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         diagnosis = _first_bad_value(path, compression)
         if diagnosis is not None:
             raise diagnosis from None
-        raise _fail(path, f"this could not be read ({exc}).") from exc
+        raise _fail(
+            path,
+            f"this could not be read ({shorten(str(exc), 200)}). Check that every numeric "
+            "column holds plain numbers.",
+        ) from None  # a chained cause would print pandas's message whole, value and all
 
     if len(df) == 0:
         raise _fail(path, "the file has a header line but no rows.")
     if df[list(FLOAT_COLUMNS)].isna().any().any():  # read_csv takes "", "n/a", ... as NaN
         raise _first_bad_value(path, compression) or _fail(path, "timestamp has missing values.")
+    # pandas 2 reads 2**63 .. 2**64-1 as uint64 whatever dtype was asked for (pandas 3 raises).
+    not_int64 = [c for c in INTEGER_COLUMNS if df[c].dtype != np.dtype("int64")]
+    if not_int64:
+        raise _first_bad_value(path, compression) or _fail(
+            path, f"columns {not_int64} could not be read as int64; check their values."
+        )
     for label in LABEL_COLUMNS:
         values = df[label].to_numpy()
         bad = (values != 0) & (values != 1)
@@ -238,8 +316,8 @@ def load_beth(path: PathLike) -> pd.DataFrame:
                 f"column {label!r} must hold 0 or 1, but data row {row + 1} (line {row + 2}) "
                 f"holds {values[row]}.",
             )
-    if tuple(df.columns) != BETH_COLUMNS:
-        df = df[list(BETH_COLUMNS)]
+    if tuple(df.columns) != _BETH_COLUMNS:
+        df = df[list(_BETH_COLUMNS)]
     return df
 
 
@@ -307,7 +385,7 @@ def _write_csv_atomically(df: pd.DataFrame, path: Path, overwrite: bool, caller:
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         with open(tmp, "x", newline="") as fh:
-            df.to_csv(fh, index=False, columns=list(BETH_COLUMNS))
+            df.to_csv(fh, index=False, columns=list(_BETH_COLUMNS))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -354,11 +432,11 @@ def write_classroom_csv(
     >>> write_classroom_csv(tmp_path / "data.csv").name
     'data.csv'
     """
-    path = Path(path)
+    path = _as_path(path, "write_classroom_csv")
     _check_writable(path, overwrite, "write_classroom_csv")  # fail before any work
     if data is None:
         data = load_workshop_data()
-    missing = [c for c in BETH_COLUMNS if c not in data.columns]
+    missing = [c for c in _BETH_COLUMNS if c not in data.columns]
     if missing:
         raise ValueError(f"write_classroom_csv: data lacks the BETH columns {missing}.")
     return _write_csv_atomically(data, path, overwrite, "write_classroom_csv")
@@ -405,24 +483,28 @@ def load_kaggle_splits(
     >>> sorted(splits)
     ['testing', 'training', 'validation']
     """
-    folder = Path(folder)
-    splits = list(splits)
+    caller = "load_kaggle_splits"
+    paths = _kaggle_paths(_as_path(folder, caller), list(splits), caller)
+    return {s: load_beth(p) for s, p in paths.items()}
+
+
+def _kaggle_paths(folder: Path, splits: list[str], caller: str) -> dict[str, Path]:
+    """Each split's file in ``folder``, or an error saying what is missing; reads no rows."""
     unknown = [s for s in splits if s not in KAGGLE_SPLITS]
     if unknown:
         raise ValueError(
-            f"load_kaggle_splits: unknown splits {unknown}; choose from {list(KAGGLE_SPLITS)}."
+            f"{caller}: unknown splits {quote_all(unknown)}; choose from {list(KAGGLE_SPLITS)}."
         )
+    fetch = "Download katehighnam/beth-dataset from Kaggle, unzip it, and pass that folder."
     if not folder.is_dir():
-        raise FileNotFoundError(f"load_kaggle_splits: {folder} is not a folder.")
+        what = "it is a file" if folder.exists() else "nothing exists at that path"
+        raise FileNotFoundError(f"{caller}: {folder} is not a folder ({what}). {fetch}")
     paths = {s: _split_path(folder, KAGGLE_SPLITS[s]) for s in splits}
     missing = [KAGGLE_SPLITS[s] for s, p in paths.items() if p is None]
     if missing:
         present = sorted(p.name for p in folder.iterdir() if p.is_file())
-        raise FileNotFoundError(
-            f"load_kaggle_splits: {folder} lacks {missing}. It holds {present[:20]}. "
-            "Download katehighnam/beth-dataset from Kaggle, unzip it, and pass that folder."
-        )
-    return {s: load_beth(p) for s, p in paths.items()}
+        raise FileNotFoundError(f"{caller}: {folder} lacks {missing}. It holds {present[:20]}. {fetch}")
+    return paths
 
 
 def build_classroom_csv(
@@ -465,6 +547,17 @@ def build_classroom_csv(
     pathlib.Path
         The path written.
 
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` or one of its three files is missing (checked first, before
+        ``path``).
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    beth_helpers.sampling.SampleSizeError
+        (a ``ValueError``) If the files hold too few rows of a class for ``n`` and
+        ``pct_evil`` and ``replace`` is False; its ``available`` says how many there are.
+
     Examples
     --------
     >>> from beth_helpers import build_classroom_csv
@@ -475,8 +568,12 @@ def build_classroom_csv(
     """
     from .sampling import get_sample
 
-    path = Path(path)
-    _check_writable(path, overwrite, "build_classroom_csv")  # fail before reading a million rows
+    caller = "build_classroom_csv"
+    path = _as_path(path, caller)
+    # Both checks before reading a million rows; a missing folder is named before an
+    # existing target, so the advice is never "pass overwrite=True" for a wrong folder.
+    _kaggle_paths(_as_path(folder, caller), list(KAGGLE_SPLITS), caller)
+    _check_writable(path, overwrite, caller)
     splits = load_kaggle_splits(folder)
     evil = splits["testing"][splits["testing"]["evil"] == 1]
     benign = pd.concat(

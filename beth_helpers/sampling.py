@@ -8,6 +8,31 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from ._quoting import quote
+
+
+class SampleSizeError(ValueError):
+    """:func:`get_sample` was asked for more rows of a class than the data holds.
+
+    A ``ValueError``, so code that catches that still works; the attributes let a caller
+    (``beth-course data``, say) explain the problem in its own terms.
+
+    Attributes
+    ----------
+    n : int
+        Rows asked for.
+    pct_evil : float
+        Share of evil rows asked for.
+    available : dict of str to int
+        Rows the data holds, keyed ``"evil"`` and ``"benign"``.
+    """
+
+    def __init__(self, message: str, *, n: int, pct_evil: float, available: dict[str, int]):
+        super().__init__(message)
+        self.n = n
+        self.pct_evil = pct_evil
+        self.available = available
+
 
 def get_sample(
     df: pd.DataFrame,
@@ -50,8 +75,10 @@ def get_sample(
     Raises
     ------
     ValueError
-        If ``n`` or ``pct_evil`` is out of range, ``df`` has no usable ``evil`` column, or
-        a class has fewer rows than asked for and ``replace`` is False.
+        If ``n`` or ``pct_evil`` is out of range, or ``df`` has no usable ``evil`` column.
+    SampleSizeError
+        (a ``ValueError``) If a class has fewer rows than asked for and ``replace`` is
+        False, or has none at all.
 
     Examples
     --------
@@ -63,7 +90,9 @@ def get_sample(
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"get_sample: expected a pandas DataFrame, got {type(df).__name__}.")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"get_sample: n must be a whole number of rows, at least 1; got {n!r}.")
+        raise ValueError(
+            f"get_sample: n must be a whole number of rows, at least 1; got {quote(n)}."
+        )
     if (
         isinstance(pct_evil, bool)
         or not isinstance(pct_evil, numbers.Real)
@@ -71,7 +100,7 @@ def get_sample(
     ):
         raise ValueError(
             f"get_sample: pct_evil must be a share between 0 and 1 (0.01 for 1%); "
-            f"got {pct_evil!r}."
+            f"got {quote(pct_evil)}."
         )
     if "evil" not in df.columns:
         raise ValueError("get_sample: df has no 'evil' column to sample by.")
@@ -86,15 +115,19 @@ def get_sample(
         random_state = np.random.RandomState(random_state.integers(2**32, dtype=np.uint64))
     rng = check_random_state(random_state)
 
+    classes = {"evil": np.flatnonzero(evil == 1), "benign": np.flatnonzero(evil == 0)}
     picks = []
-    for label, name, wanted in ((1, "evil", n_evil), (0, "benign", n_benign)):
-        rows = np.flatnonzero(evil == label)
+    for name, wanted in (("evil", n_evil), ("benign", n_benign)):
+        rows = classes[name]
         if wanted > len(rows) and (not replace or len(rows) == 0):
             available = f"has {len(rows):,}" if len(rows) else "has none"
             fix = "lower n or pct_evil" + ("" if not len(rows) else ", or pass replace=True")
-            raise ValueError(
+            raise SampleSizeError(
                 f"get_sample: asked for {wanted:,} {name} rows (n={n:,}, "
-                f"pct_evil={pct_evil}) but the data {available}; {fix}."
+                f"pct_evil={pct_evil}) but the data {available}; {fix}.",
+                n=n,
+                pct_evil=float(pct_evil),
+                available={c: len(r) for c, r in classes.items()},
             )
         picks.append(rng.choice(rows, size=wanted, replace=replace))
     positions = rng.permutation(np.concatenate(picks))

@@ -159,6 +159,21 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     assert _requirement_names(conda) == _requirement_names(wanted)
 
 
+def test_every_package_folder_is_declared_in_pyproject():
+    """Each folder of beth_helpers and beth_course with files to ship is a declared package.
+
+    An undeclared one (beth_helpers/data was) makes setuptools print about 50 lines of
+    warnings on every install, and may be left out of the wheel in a later setuptools.
+    """
+    folders = set()
+    for top in ("beth_helpers", "beth_course"):
+        for folder in [REPO / top, *(REPO / top).rglob("*")]:
+            if folder.is_dir() and "__pycache__" not in folder.parts:
+                if any(f.is_file() for f in folder.iterdir()):
+                    folders.add(".".join(folder.relative_to(REPO).parts))
+    assert folders == set(_pyproject()["tool"]["setuptools"]["packages"])
+
+
 def test_versions_agree():
     """pyproject's version is beth_helpers.__version__ (the wheel is named after it)."""
     assert _pyproject()["project"]["version"] == beth_helpers.__version__

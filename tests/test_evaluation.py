@@ -56,6 +56,14 @@ def test_anomaly_labels_rejects_0_1_labels():
         anomaly_labels([0, 1, 1, 0])
 
 
+def test_anomaly_labels_quotes_huge_values_briefly():
+    """Long strings passed as predictions are quoted in part."""
+    with pytest.raises(ValueError) as info:
+        anomaly_labels(["y" * 1_000_000, "n" * 1_000_000])
+    message = str(info.value)
+    assert "(1,000,000 characters)" in message and len(message) < 600, len(message)
+
+
 def test_anomaly_labels_of_isolation_forest_on_real_rows(real_rows):
     """On IsolationForest output for real rows, labels are 1 exactly where predict gave -1."""
     _, X, _ = preprocess(get_sample(real_rows, n=600, pct_evil=0.5, random_state=0))

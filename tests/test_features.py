@@ -11,7 +11,7 @@ import pytest
 import beth_helpers.features
 from beth_helpers import FEATURE_COLUMNS, preprocess
 
-RAW_FIELDS = FEATURE_COLUMNS + ("evil",)
+RAW_FIELDS = FEATURE_COLUMNS + ["evil"]
 
 # Real rows, by position in load_workshop_data(), with their raw values (checked against the
 # original files with Python's csv module) and the engineered values worked out by hand from
@@ -79,7 +79,7 @@ def engineered(real_rows):
 @pytest.mark.parametrize(("position", "raw", "expected"), HAND_CHECKED)
 def test_hand_checked_real_rows(real_rows, engineered, position, raw, expected):
     """Engineered values of hand-checked real rows equal the values worked out by hand."""
-    assert tuple(real_rows.iloc[position][list(RAW_FIELDS)].tolist()) == raw
+    assert tuple(real_rows.iloc[position][RAW_FIELDS].tolist()) == raw
     _, X, y = engineered
     assert tuple(X.iloc[position].tolist()) == expected
     assert y[position] == raw[-1]
@@ -226,6 +226,16 @@ def test_missing_value_in_a_feature(real_rows):
     rows.iloc[4, rows.columns.get_loc("userId")] = np.nan
     with pytest.raises(ValueError, match=r"'userId' has a missing value \(at position 4"):
         preprocess(rows)
+
+
+def test_missing_value_quotes_a_huge_index_label_briefly(real_rows):
+    """A missing value whose index label is a huge string is reported with the label cut."""
+    rows = real_rows.head(3).astype({"userId": "float64"})
+    rows.index = ["a", "b" * 1_000_000, "c"]
+    rows.iloc[1, rows.columns.get_loc("userId")] = np.nan
+    with pytest.raises(ValueError) as info:
+        preprocess(rows)
+    assert "(1,000,000 characters)" in str(info.value) and len(str(info.value)) < 400
 
 
 def test_non_integer_float_in_a_feature(real_rows):

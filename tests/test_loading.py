@@ -258,6 +258,113 @@ def test_load_beth_fraction_in_integer_column(tmp_path, real_rows):
     assert "line 2 " in message
 
 
+@pytest.mark.parametrize("length, cut", [(80, False), (81, True), (1_000_000, True)])
+def test_load_beth_quotes_at_most_80_characters_of_a_bad_value(tmp_path, real_rows, length, cut):
+    """A bad value is quoted whole up to 80 characters; a longer one is cut, with its length."""
+    value = "7x" + "y" * (length - 2)
+    rows = _with_cell(real_rows.head(10), 5, "userId", value)
+    message = _load_error(_write(rows, tmp_path / "d.csv"))
+    assert "'userId'" in message and "line 7 " in message
+    if cut:
+        assert f"{value[:80]!r}... ({length:,} characters)" in message
+        assert value[:81] not in message
+    else:
+        assert f"{value!r}" in message and "characters)" not in message
+    assert len(message) < len(str(tmp_path)) + 400, len(message)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9223372036854775808",  # 2**63: pandas reads it as uint64, then refuses the cast
+        "99999999999999999999",  # beyond uint64: pandas raises OverflowError("Overflow")
+        "-9223372036854775809",  # -2**63 - 1
+        "1e20",  # written as a float, whole but too large
+        "9223372036854775807.0",  # 2**63 - 1, but read through a float it becomes 2**63
+    ],
+)
+def test_load_beth_integer_too_large_names_column_and_line(tmp_path, real_rows, value):
+    """A value beyond int64 in an integer column is named with its column, line and range."""
+    rows = _with_cell(real_rows.head(10), 6, "processId", value)
+    message = _load_error(_write(rows, tmp_path / "d.csv"))
+    assert "'processId'" in message
+    assert "line 8 " in message
+    assert repr(value) in message
+    assert "64-bit integer" in message and "9,223,372,036,854,775,807" in message
+    assert "Fix or remove that row" in message
+
+
+def test_load_beth_infinity_in_integer_column(tmp_path, real_rows):
+    """'inf' in an integer column is refused as not an integer, naming column and line."""
+    rows = _with_cell(real_rows.head(10), 2, "eventId", "inf")
+    message = _load_error(_write(rows, tmp_path / "d.csv"))
+    assert "'eventId'" in message and "line 4 " in message and "holds 'inf'" in message
+
+
+@pytest.mark.filterwarnings("error")
+def test_load_beth_refuses_infinity_without_a_warning_from_pandas(tmp_path, real_rows):
+    """pandas's "invalid value encountered in cast" is not shown before load_beth's own error."""
+    rows = _with_cell(real_rows.head(10), 2, "eventId", "inf")
+    assert "holds 'inf'" in _load_error(_write(rows, tmp_path / "d.csv"))
+
+
+def test_load_beth_accepts_the_int64_extremes(tmp_path, real_rows):
+    """The largest and smallest int64 values are read exactly, not refused as too large."""
+    rows = _with_cell(real_rows.head(10), 1, "returnValue", "9223372036854775807")
+    rows = _with_cell(rows, 2, "returnValue", "-9223372036854775808")
+    df = load_beth(_write(rows, tmp_path / "d.csv"))
+    assert df["returnValue"].iloc[1:3].tolist() == [2**63 - 1, -(2**63)]
+
+
+def test_load_beth_int64_maximum_is_not_blamed_for_a_later_bad_value(tmp_path, real_rows):
+    """With 2**63 - 1 on one line and text on a later one, the text's line is reported."""
+    rows = _with_cell(real_rows.head(10), 1, "returnValue", "9223372036854775807")
+    rows = _with_cell(rows, 7, "returnValue", "oops")
+    message = _load_error(_write(rows, tmp_path / "d.csv"))
+    assert "line 9 " in message and "'oops'" in message
+
+
+def test_load_beth_quotes_little_of_a_huge_first_line(tmp_path):
+    """A file whose first line is one huge field (say minified JSON) is refused in few words."""
+    path = tmp_path / "data.csv"
+    path.write_text('{"rows": "' + "x" * 1_000_000 + '"}\n')
+    message = _load_error(path)
+    assert "does not look like a BETH process-log CSV" in message
+    assert "(1,000,012 characters)" in message  # the whole line is one field
+    assert len(message) < len(str(path)) + 1000, len(message)
+
+
+@pytest.mark.parametrize("kind", ["extra", "duplicated"])
+def test_load_beth_lists_at_most_ten_bad_column_names(tmp_path, real_rows, kind):
+    """Hundreds of long extra or duplicated column names are listed as ten, each cut short."""
+    rows = real_rows.head(3)
+    others = pd.DataFrame({f"score_{i}_" + "z" * 500: [0.5] * 3 for i in range(200)})
+    if kind == "duplicated":  # each of them twice: to_csv writes each name twice
+        others = pd.concat([others, others], axis=1)
+    message = _load_error(_write(pd.concat([rows, others], axis=1), tmp_path / "d.csv"))
+    assert ("unexpected columns" if kind == "extra" else "duplicated") in message
+    assert len(message) < len(str(tmp_path)) + 2500, len(message)
+
+
+@pytest.mark.parametrize("function", ["load_beth", "load_kaggle_splits", "write_classroom_csv"])
+def test_file_contents_passed_as_a_path_are_refused_briefly(beth_csv, function):
+    """The text of data.csv passed where its path belongs is refused, quoting its start only."""
+    text = beth_csv.read_text()  # about 2 MB
+    with pytest.raises(ValueError) as info:
+        getattr(beth_helpers, function)(text)
+    message = str(info.value)
+    assert message.startswith(f"{function}: expected the path of ")
+    assert f"({len(text):,} characters)" in message
+    assert len(message) < 400, len(message)
+
+
+def test_load_kaggle_splits_quotes_unknown_split_names_briefly(kaggle_folder):
+    """A huge unknown split name is quoted in part."""
+    with pytest.raises(ValueError) as info:
+        load_kaggle_splits(kaggle_folder, splits=["t" * 100_000])
+    assert "(100,000 characters)" in str(info.value) and len(str(info.value)) < 400
+
+
 def test_load_beth_label_other_than_0_or_1(tmp_path, real_rows):
     """An evil label of 2 is refused, naming the column, the value and the line."""
     rows = real_rows.head(10).copy()
@@ -596,6 +703,15 @@ def test_build_classroom_csv_refuses_existing_path_before_reading(
     path.write_bytes(b"keep\n")
     with pytest.raises(FileExistsError, match="overwrite=True"):
         build_classroom_csv(kaggle_folder, path, n=10, pct_evil=0.5, random_state=0)
+    assert path.read_bytes() == b"keep\n"
+
+
+def test_build_classroom_csv_names_a_missing_folder_before_an_existing_target(tmp_path):
+    """A wrong folder is reported as such, not as "pass overwrite=True" for the target."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"keep\n")
+    with pytest.raises(FileNotFoundError, match="beth-dataset is not a folder .nothing exists"):
+        build_classroom_csv(tmp_path / "beth-dataset", path, n=10, pct_evil=0.5)
     assert path.read_bytes() == b"keep\n"
 
 

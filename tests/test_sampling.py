@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from beth_helpers import get_sample
+from beth_helpers.sampling import SampleSizeError
 
 
 def _rows(df: pd.DataFrame) -> set[tuple]:
@@ -129,6 +130,15 @@ def test_too_few_evil_rows_message(real_rows):
     assert "lower n or pct_evil" in message and "replace=True" in message
 
 
+def test_too_few_rows_error_carries_the_counts(real_rows):
+    """The error is a SampleSizeError (a ValueError) holding n, pct_evil and both class sizes."""
+    with pytest.raises(SampleSizeError) as info:
+        get_sample(real_rows, n=2000, pct_evil=0.5)
+    error = info.value
+    assert isinstance(error, ValueError)
+    assert (error.n, error.pct_evil, error.available) == (2000, 0.5, {"evil": 6201, "benign": 590})
+
+
 def test_absent_class_fails_even_with_replace(real_rows):
     """With no evil rows at all, replace=True cannot help, and the message does not offer it."""
     benign = real_rows[real_rows["evil"] == 0]
@@ -151,6 +161,16 @@ def test_invalid_pct_evil(real_rows, pct_evil):
     """pct_evil must be a number from 0 to 1 (not a bool or string)."""
     with pytest.raises(ValueError, match="pct_evil must be a share between 0 and 1"):
         get_sample(real_rows, n=10, pct_evil=pct_evil, random_state=0)
+
+
+@pytest.mark.parametrize("argument", ["n", "pct_evil"])
+def test_invalid_argument_is_quoted_briefly(real_rows, argument):
+    """A huge invalid n or pct_evil (a long string, a long list) is quoted in part."""
+    for value in ("7" * 100_000, list(range(100_000))):
+        kwargs = {"n": 10, "pct_evil": 0.5, argument: value}
+        with pytest.raises(ValueError) as info:
+            get_sample(real_rows, **kwargs)
+        assert len(str(info.value)) < 300, len(str(info.value))
 
 
 def test_numpy_integer_n_is_accepted(real_rows):
