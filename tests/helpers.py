@@ -6,6 +6,8 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+import nbformat
+
 from beth_course.course import Course
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,3 +33,66 @@ def fictional_students():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# -- a tiny assignment, for grading tests that need no BETH data --------------------------
+TINY = "tiny"
+TINY_CELLS = [
+    ("parameters", "code", {"locked": True}, 'DATA_FILE = "data.csv"'),
+    ("answer", "code", {"solution": True},
+     "### BEGIN SOLUTION\nanswer = open(DATA_FILE).read().strip()\n### END SOLUTION"),
+    ("answer_is_right", "code", {"grade": True, "locked": True, "points": 1},
+     '"""Check that answer holds the text of DATA_FILE."""\n'
+     'assert answer == "42", "answer should be the text of DATA_FILE"\n'
+     "### BEGIN HIDDEN TESTS\n"
+     'assert len(answer) == 2 and answer.isdigit(), "answer should be two digits"\n'
+     "### END HIDDEN TESTS"),
+    ("more", "code", {"solution": True}, "### BEGIN SOLUTION\nmore = 1\n### END SOLUTION"),
+    ("more_is_one", "code", {"grade": True, "locked": True, "points": 1},
+     '"""Check more."""\nassert more == 1\n'
+     "### BEGIN HIDDEN TESTS\nassert isinstance(more, int)\n### END HIDDEN TESTS"),
+]
+
+
+def tiny_notebook(cells=TINY_CELLS) -> nbformat.NotebookNode:
+    """An nbgrader source notebook from ``(grade id, type, flags, source)`` rows."""
+    out = []
+    for grade_id, kind, flags, source in cells:
+        cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+        cell.metadata["nbgrader"] = {
+            "grade": bool(flags.get("grade")), "solution": bool(flags.get("solution")),
+            "locked": bool(flags.get("locked")), "grade_id": grade_id, "schema_version": 3,
+            **({"points": flags["points"]} if "points" in flags else {}),
+        }
+        out.append(cell)
+    return nbformat.v4.new_notebook(cells=out)
+
+
+def tiny_course(dest: Path, config: str = "", cells=TINY_CELLS, files=None) -> Course:
+    """A released course with one assignment ``tiny`` (notebook ``tiny.ipynb``)."""
+    from beth_course.release import release
+
+    source = dest / "source" / TINY
+    source.mkdir(parents=True)
+    base = (REPO / "nbgrader_config.py").read_text()
+    (dest / "nbgrader_config.py").write_text(base + "\n# test settings\n" + config)
+    nbformat.write(tiny_notebook(cells), str(source / f"{TINY}.ipynb"))
+    for name, text in (files or {"data.csv": "42\n"}).items():
+        (source / name).write_text(text)
+    course = Course(dest, TINY, TINY)
+    release(course, validate=False)
+    return course
+
+
+def submit(course: Course, student: str, answers: dict[str, str]) -> Path:
+    """File a submission made from the release notebook with some solution cells replaced."""
+    nb = nbformat.read(str(course.release_notebook), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    folder = course.folder("submitted", student)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{course.notebook}.ipynb"
+    nbformat.write(nb, str(path))
+    return path

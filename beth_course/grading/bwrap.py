@@ -56,20 +56,26 @@ def bwrap_status() -> tuple[bool, str]:
     return True, "bubblewrap " + version.strip().split()[-1]
 
 
+def _package_dir(name: str) -> str:
+    """Where a package lives, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return os.path.realpath(locations[0]) if locations else ""
+
+
 def exposed_paths() -> list[str]:
     """Folders the sandboxed Python needs to read: its installation and our packages."""
-    import beth_course
-    import beth_helpers
-
     paths = {
         sys.prefix,
         sys.base_prefix,
         sys.exec_prefix,
         str(Path(os.path.realpath(sys.executable)).parent.parent),
-        str(Path(beth_helpers.__file__).resolve().parent),
-        str(Path(beth_course.__file__).resolve().parent),
+        _package_dir("beth_helpers"),
+        _package_dir("beth_course"),
     }
-    return _outermost(p for p in paths if os.path.isdir(p))
+    return _outermost(p for p in paths if p and os.path.isdir(p))
 
 
 def _outermost(paths) -> list[str]:

@@ -29,6 +29,7 @@ import linecache
 import os
 import sys
 import traceback
+import warnings
 
 from . import protocol, wire
 
@@ -92,15 +93,23 @@ def _result(value) -> dict:
             "data": {"text/plain": text[:MAX_TEXT]}}
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def execute(code: str, namespace: dict, filename: str) -> list[dict]:
-    """Run ``code`` in ``namespace`` as IPython would; return its outputs (nbformat JSON)."""
+    """Run ``code`` in ``namespace`` as IPython would; return its outputs (nbformat JSON).
+
+    Warnings are shown on stderr, as in a kernel (nbgrader scores such a test 0).
+    """
     outputs: list[dict] = []
     out, err = io.StringIO(), io.StringIO()
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     try:
         tree = ast.parse(code, filename)
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.showwarning = _show_warning
             exec(compile(tree, filename, "exec"), namespace)
             value = None
             if last is not None:

@@ -86,20 +86,34 @@ def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[
     return todo, skipped
 
 
+def _source_cells(course: Course):
+    for name in course.notebooks:
+        yield from notebooks.read(course.folder("source") / f"{name}.ipynb").cells
+
+
 def umap_sample_size(course: Course) -> int:
     """UMAP_SAMPLE_SIZE as the notebook's parameters cell sets it (0 if it cannot tell)."""
     import re
 
-    for cell in notebooks.read(course.source_notebook).cells:
+    for cell in _source_cells(course):
         match = re.search(r"^UMAP_SAMPLE_SIZE\s*=\s*([\d_]+)", cell.source, re.MULTILINE)
         if match:
             return int(match.group(1).replace("_", ""))
     return 0
 
 
+def uses_umap(course: Course) -> bool:
+    """Whether the assignment's notebooks import UMAP (and so gain from the warm cache)."""
+    import re
+
+    pattern = re.compile(r"^\s*(import umap|from umap\b)", re.MULTILINE)
+    return any(cell.cell_type == "code" and pattern.search(cell.source) for cell in _source_cells(course))
+
+
 def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool) -> list[GradingTask]:
     config = course.config()
     large = umap_sample_size(course) >= LARGE_UMAP_ROWS
+    warm = uses_umap(course)
     limits = Limits.from_config(config)
     template = gradebook.template_bytes(course.gradebook_path)
     config_text = (course.root / "nbgrader_config.py").read_text()
@@ -116,6 +130,7 @@ def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool)
             limits=limits,
             sandbox=sandbox,
             warm_large=large,
+            warm=warm,
             source_dir=str(course.folder("source")) if local else None,
         )
         for student in students
@@ -217,10 +232,10 @@ def autograde(
     sources = source_files(course.folder("source"))
     tasks = build_tasks(course, todo, sandbox, local=dask_scheduler is None)
     client = None
-    large = tasks[0].warm_large
+    large, warm = tasks[0].warm_large, tasks[0].warm
     if dask_scheduler:
-        client = _dask_client(dask_scheduler, out, large)
-    else:
+        client = _dask_client(dask_scheduler, out, large if warm else None)
+    elif warm:
         print("warming the kernel cache (once per machine) ...", file=out, flush=True)
         ensure_warm(large=large)
     bar = _Progress(len(tasks), progress, out)
@@ -270,8 +285,8 @@ def _run_local(tasks: list[GradingTask], workers: int, finish) -> str:
     return f"{workers} processes"
 
 
-def _dask_client(address: str, out, large: bool):
-    """Connect to the scheduler and warm every worker's kernel cache."""
+def _dask_client(address: str, out, large: bool | None):
+    """Connect to the scheduler and warm every worker's kernel cache (``None``: no warm-up)."""
     try:
         from distributed import Client
     except ImportError as exc:
@@ -284,8 +299,9 @@ def _dask_client(address: str, out, large: bool):
     if not workers:
         client.close()
         raise CourseError(f"the Dask scheduler at {address} has no workers")
-    print(f"warming the kernel cache on {len(workers)} Dask workers ...", file=out, flush=True)
-    client.run(ensure_warm, large=large)
+    if large is not None:
+        print(f"warming the kernel cache on {len(workers)} Dask workers ...", file=out, flush=True)
+        client.run(ensure_warm, large=large)
     return client
 
 
