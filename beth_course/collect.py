@@ -24,7 +24,7 @@ submission. The built-in presets, in order (:data:`PRESETS`):
     ``smithjohn_LATE_12345_67890_beth_workshop-1.ipynb`` -> ``12345``, the Canvas user id
     (unique, and the ``ID`` column of Canvas's grade import; two students may share
     ``smithjohn``). To key on the name instead:
-    ``(?:^|/)(?P<student>[a-z][a-z0-9]*)_(?:LATE_)?\\d+_\\d+_[^/]*\\.ipynb$``.
+    ``(?:^|/)(?P<student>[a-z][a-z0-9]*)_(?:LATE_)?\\d+_\\d+_[^/]*\\.ipynb\\Z``.
 ``moodle``
     ``John Smith_12345_assignsubmission_file_/beth_workshop.ipynb`` (and the flat
     ``John Smith_12345_assignsubmission_file_beth_workshop.ipynb``) -> ``12345``, Moodle's
@@ -45,8 +45,9 @@ What is filed
   is accepted only when the student id was read from the file name itself (an LMS prefix).
   Other notebooks and files are listed as ignored. ``__MACOSX/``, ``.DS_Store``, ``._*``,
   ``.ipynb_checkpoints/``, ``Thumbs.db`` and ``desktop.ini`` are skipped silently.
-- Student ids must be safe folder names (``^[A-Za-z0-9][A-Za-z0-9_.-]*$``) and not the
-  assignment's name; otherwise the file is listed as unmapped. Nothing is guessed.
+- Student ids must be safe folder names, the whole id matching ``[A-Za-z0-9][A-Za-z0-9_.-]*``
+  (so ``eve\\n`` is not one), and not the assignment's name; otherwise the file is listed as
+  unmapped. Nothing is guessed.
 - A notebook whose student would be read from a folder that also holds other students'
   submissions (``export/beth_workshop.ipynb`` beside ``export/jsmith/...``) is unmapped:
   that folder is the class's, not a student's.
@@ -102,20 +103,21 @@ MAX_ZIP_DEPTH = 3
 MAX_ZIP_ENTRIES = 100_000
 """Most entries in any one zip."""
 
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A safe student id, matched against the whole id (:meth:`re.Pattern.fullmatch`)."""
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 _A = re.escape(ASSIGNMENT)
 PRESETS: dict[str, str] = {
     "blackboard": (
         r"(?:^|/)[^/]*?_(?P<student>[^/_]+)_attempt_(?P<timestamp>\d{4}(?:-\d\d){5})"
-        r"(?:_[^/]*)?(?:/[^/]+)*\.ipynb$"
+        r"(?:_[^/]*)?(?:/[^/]+)*\.ipynb\Z"
     ),
-    "canvas": r"(?:^|/)[a-z][a-z0-9]*_(?:LATE_)?(?P<student>\d+)_\d+_[^/]*(?:/[^/]+)*\.ipynb$",
+    "canvas": r"(?:^|/)[a-z][a-z0-9]*_(?:LATE_)?(?P<student>\d+)_\d+_[^/]*(?:/[^/]+)*\.ipynb\Z",
     "moodle": (
-        r"(?:^|/)[^/]*_(?P<student>\d+)_assignsubmission_file_(?:[^/]*|/(?:[^/]+/)*[^/]+)\.ipynb$"
+        r"(?:^|/)[^/]*_(?P<student>\d+)_assignsubmission_file_(?:[^/]*|/(?:[^/]+/)*[^/]+)\.ipynb\Z"
     ),
-    "folder": rf"(?:^|/)(?P<student>[^/]+)(?<!\.zip)(?<!\.ZIP)/(?:{_A}/)?[^/]+\.ipynb$",
+    "folder": rf"(?:^|/)(?P<student>[^/]+)(?<!\.zip)(?<!\.ZIP)/(?:{_A}/)?[^/]+\.ipynb\Z",
 }
 """The built-in mapping rules, by name, in the order they are tried (module docstring)."""
 
@@ -656,7 +658,7 @@ def _classify(entries, regexes, course: Course, report: CollectReport, zone):
 
 
 def _unsafe(student: str, course: Course) -> str | None:
-    if not SAFE_ID.match(student):
+    if not SAFE_ID.fullmatch(student):
         return (
             "is not a safe student id: ids start with a letter or digit and hold only "
             "letters, digits, '_', '.' and '-'"

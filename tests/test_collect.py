@@ -303,6 +303,21 @@ def test_unsafe_student_ids_are_unmapped(course, tmp_path, path, why):
     assert not report.filed and submitted_tree(course) == before
 
 
+@pytest.mark.parametrize("container", ["folder", "zip"])
+def test_a_student_id_with_a_trailing_newline_is_unmapped(course, tmp_path, container):
+    """A folder named ``eve\\n`` passes a check anchored with ``$`` (which also matches
+    before a final newline); the whole id must be safe, so it is unmapped, not filed."""
+    files = {"eve\n/beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN}
+    if container == "zip":
+        intake = make_zip(tmp_path / "in.zip", files)
+    else:
+        intake = make_folder(tmp_path / "in", files)
+    report = collect(course, intake, now=NOW)
+    assert "not a safe student id" in report.unmapped["eve\n/beth_workshop.ipynb"]
+    assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
+    assert not [p for p in course.folder("submitted").iterdir() if "\n" in p.name]
+
+
 def test_unsafe_id_from_a_custom_pattern_is_unmapped(course, tmp_path):
     """A pattern that reaches across folders yields ``a/b``: refused, not filed there."""
     intake = make_folder(tmp_path / "in", {"x/y/beth_workshop.ipynb": ADA})
