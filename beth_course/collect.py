@@ -52,6 +52,9 @@ What is filed
   submissions (``export/beth_workshop.ipynb`` beside ``export/jsmith/...``) is unmapped:
   that folder is the class's, not a student's.
 - Two notebooks for one student in the same intake are a conflict: neither is filed.
+- Student ids that differ only by case (``ADA``, ``Ada``, ``ada``), in the intake or from a
+  student already in ``submitted/``, are an id conflict: none of them is filed, since
+  nbgrader would see several students and macOS and Windows one folder.
 - A file that is not a gradable notebook (``grading.worker.check_notebook``) is listed as
   invalid; a repairable one is filed as it is (the grader repairs it).
 - An existing submission is kept unless ``force``; a replacement is written to a temporary
@@ -156,8 +159,8 @@ class CollectReport:
     """What :func:`collect` did with each file of the intake.
 
     Every file the intake holds, apart from silently skipped junk, is in exactly one of
-    ``filed``, ``replaced``, ``kept``, ``conflicts``, ``unmapped``, ``invalid`` and
-    ``ignored``. Paths are relative to the intake root, with forward slashes.
+    ``filed``, ``replaced``, ``kept``, ``conflicts``, ``id_conflicts``, ``unmapped``,
+    ``invalid`` and ``ignored``. Paths are relative to the intake root, with forward slashes.
     """
 
     intake: str = ""
@@ -175,6 +178,9 @@ class CollectReport:
     """source path -> why it is not a gradable notebook (or a readable zip)."""
     conflicts: dict[str, list[str]] = field(default_factory=dict)
     """student -> the source paths of their several notebooks; none was filed."""
+    id_conflicts: dict[str, str] = field(default_factory=dict)
+    """source path -> why its student id clashes with another (it differs only by case from
+    one in the intake or in submitted/); none of the clashing ones was filed."""
     ignored: dict[str, str] = field(default_factory=dict)
     """source path -> why it is not the assignment's notebook."""
     timestamps: dict[str, str] = field(default_factory=dict)
@@ -185,7 +191,9 @@ class CollectReport:
     @property
     def needs_attention(self) -> bool:
         """Whether some notebook of the assignment was not filed and may need the instructor."""
-        return bool(self.unmapped or self.invalid or self.conflicts or self.changed)
+        return bool(
+            self.unmapped or self.invalid or self.conflicts or self.id_conflicts or self.changed
+        )
 
     def lines(self) -> list[str]:
         """A human summary: what was filed, then every file not filed, why, and what to do."""
@@ -212,6 +220,13 @@ class CollectReport:
             out.append(
                 f"NOT FILED, {len(sources)} notebooks for {student}: " + ", ".join(sources)
                 + "; remove all but the one to grade and collect again"
+            )
+        for source, why in self.id_conflicts.items():
+            out.append(f"NOT FILED, {source}: {why}")
+        if self.id_conflicts:
+            out.append(
+                "  give each student one id: rename the folders or files (or map them with "
+                "--pattern) so that no two ids differ only by case; nothing is guessed"
             )
         for source, why in self.unmapped.items():
             out.append(f"NOT FILED, no student for {source}: {why}")
@@ -352,6 +367,7 @@ def collect(
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="beth-collect-") as scratch:
         entries = list(_walk(root, stack, report, zone))
         candidates = _classify(entries, regexes, course, report, zone)
+        _refuse_case_clashes(candidates, _existing_students(course), report)
         chosen = {}
         for student, found in sorted(candidates.items()):
             if len(found) > 1:
@@ -655,6 +671,34 @@ def _classify(entries, regexes, course: Course, report: CollectReport, zone):
             continue
         candidates.setdefault(student, []).append((entry, stamp))
     return candidates
+
+
+def _existing_students(course: Course) -> set[str]:
+    base = course.folder("submitted")
+    return {p.name for p in base.iterdir() if p.is_dir()} if base.is_dir() else set()
+
+
+def _refuse_case_clashes(candidates: dict, existing: set[str], report: CollectReport) -> None:
+    """Move students whose ids differ only by case (from each other in this intake, or from a
+    student already in submitted/) out of ``candidates`` into ``report.id_conflicts``."""
+    by_fold: dict[str, list[str]] = {}
+    for student in candidates:
+        by_fold.setdefault(student.casefold(), []).append(student)
+    clashing: dict[str, str] = {}
+    for student in sorted(candidates):
+        twins = [s for s in by_fold[student.casefold()] if s != student]
+        filed_twins = [e for e in existing if e.casefold() == student.casefold()]
+        if twins:
+            why = "in this intake"
+        elif filed_twins and student not in existing:
+            twins, why = filed_twins, "already in submitted/"
+        else:
+            continue
+        others = ", ".join(repr(t) for t in sorted(twins))
+        clashing[student] = f"its student id {student!r} differs only by case from {others}, {why}"
+    for student, why in clashing.items():
+        for entry, _ in candidates.pop(student):
+            report.id_conflicts[entry.path] = why
 
 
 def _unsafe(student: str, course: Course) -> str | None:

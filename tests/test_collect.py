@@ -357,6 +357,37 @@ def test_two_notebooks_for_one_student_are_a_conflict(course, tmp_path):
     assert not (course.folder("submitted") / "jsmith").exists()
 
 
+def test_ids_that_differ_only_by_case_are_a_conflict(course, tmp_path):
+    """ADA, Ada and ada would be three students to nbgrader and one folder on macOS or
+    Windows: none of them is filed, each is reported, the others in the intake go in."""
+    before = submitted_tree(course)
+    intake = make_folder(tmp_path / "in", {
+        "JSMITH/beth_workshop.ipynb": ADA,
+        "Jsmith/beth_workshop.ipynb": BEN,
+        "jsmith/beth_workshop.ipynb": CLEO,
+        "mlee/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
+    assert sorted(report.id_conflicts) == [
+        "JSMITH/beth_workshop.ipynb", "Jsmith/beth_workshop.ipynb", "jsmith/beth_workshop.ipynb",
+    ]
+    assert "differs only by case from 'Jsmith', 'jsmith'" in report.id_conflicts[
+        "JSMITH/beth_workshop.ipynb"]
+    assert {k: v for k, v in submitted_tree(course).items() if not k.startswith("mlee/")} == before
+
+
+def test_an_id_differing_only_by_case_from_a_filed_student_is_a_conflict(course, tmp_path):
+    """``Ada`` is not filed beside the ``ada`` already in submitted/, even with force."""
+    before = submitted_tree(course)
+    intake = make_folder(tmp_path / "in", {"Ada/beth_workshop.ipynb": BEN})
+    report = collect(course, intake, force=True, now=NOW)
+    assert not report.filed and not report.replaced
+    assert "already in submitted/" in report.id_conflicts["Ada/beth_workshop.ipynb"]
+    assert submitted_tree(course) == before
+    assert report.needs_attention
+
+
 def test_the_same_student_in_two_layouts_is_a_conflict(course, tmp_path):
     """Two Blackboard attempts of one student: never pick one."""
     intake = make_folder(tmp_path / "in", {
@@ -709,6 +740,8 @@ def mixed(course, tmp_path) -> tuple[Course, CollectReport, set[str]]:
         "class/Copy of beth_workshop.ipynb": CLEO,                 # unmapped
         "class/John Smith/beth_workshop.ipynb": CLEO,              # unmapped (unsafe)
         "class/pkhan/beth_workshop.ipynb": b"not json",            # invalid
+        "class/LEE/beth_workshop.ipynb": ADA,                      # id conflict (case)
+        "class/lee/beth_workshop.ipynb": BEN,                      # id conflict (case)
         "class/pkhan2/notes.ipynb": CLEO,                          # ignored
         "class/pkhan2/data.csv": b"x\n",                           # ignored
         "class/__MACOSX/class/._x": b"\0",                         # junk: silent
@@ -723,7 +756,7 @@ def test_every_file_lands_in_exactly_one_place_in_the_report(mixed):
     _, report, files = mixed
     places = [
         *report.filed.values(), *report.replaced.values(), *report.kept.values(),
-        *(p for paths in report.conflicts.values() for p in paths),
+        *(p for paths in report.conflicts.values() for p in paths), *report.id_conflicts,
         *report.unmapped, *report.invalid, *report.ignored,
     ]
     assert sorted(places) == sorted(files)
@@ -736,9 +769,10 @@ def test_report_lines_name_every_file_not_filed_and_what_to_do(mixed):
     text = "\n".join(report.lines())
     for path in files - {"class/jsmith/beth_workshop.ipynb"}:
         assert path in text, path
-    for why in [*report.unmapped.values(), *report.invalid.values(), *report.ignored.values()]:
+    for why in [*report.unmapped.values(), *report.invalid.values(), *report.ignored.values(),
+                *report.id_conflicts.values()]:
         assert why in text
-    assert "--force" in text and "--pattern" in text
+    assert "--force" in text and "--pattern" in text and "differ only by case" in text
     assert text.startswith("filed 1 new submission from ")
     assert report.needs_attention
 
