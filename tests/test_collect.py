@@ -22,6 +22,7 @@ import pytest
 
 import beth_course.collect as collect_module
 from beth_course.collect import BethCollect, CollectError, CollectReport, PRESETS, collect
+from beth_course.collect import filing, mapping
 from beth_course.course import Course
 from tests.helpers import REPO, copy_course
 
@@ -234,8 +235,8 @@ def test_windows_zip_with_backslashes_maps_like_slashes(course, tmp_path):
 
 def test_docstring_examples_of_the_presets_hold():
     """The module's examples (one per preset) are right."""
-    result = doctest.testmod(collect_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 5 and result.failed == 0
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (collect_module, mapping)]
+    assert sum(r.attempted for r in results) >= 5 and not any(r.failed for r in results)
 
 
 # --- the mapping rule ---------------------------------------------------------------------
@@ -450,7 +451,7 @@ def test_a_failed_write_leaves_no_half_written_notebook(course, tmp_path, monkey
             raise OSError(28, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(collect_module.os, "replace", failing_replace)
+    monkeypatch.setattr(filing.os, "replace", failing_replace)
     with pytest.raises(CollectError, match="No space left on device.*filed before this: jsmith"):
         collect(course, intake, now=NOW)
     assert filed(course, "jsmith") == ADA and stamp(course, "jsmith") == MTIME_TEXT + "\n"
@@ -503,7 +504,7 @@ def test_a_repairable_notebook_is_filed_byte_for_byte(course, tmp_path, monkeypa
         seen.append(path.read_bytes())
         return None, b'{"repaired": true}'
 
-    monkeypatch.setattr(collect_module, "check_notebook", repairs)
+    monkeypatch.setattr(filing, "check_notebook", repairs)
     intake = make_folder(tmp_path / "in", {"jsmith/beth_workshop.ipynb": ADA})
     report = collect(course, intake, now=NOW)
     assert seen == [ADA]
@@ -668,10 +669,10 @@ def test_a_symlink_in_the_intake_folder_refuses_the_intake(course, tmp_path):
     assert submitted_tree(course) == before
 
 
-def test_a_notebook_over_the_size_cap_is_invalid_others_go_in(course, tmp_path, monkeypatch):
-    """A notebook larger than MAX_NOTEBOOK_BYTES is listed as invalid without being read
-    (cap lowered here between the sizes of cleo's and ada's notebooks)."""
-    monkeypatch.setattr(collect_module, "MAX_NOTEBOOK_BYTES", len(CLEO) + 10)
+def test_a_notebook_over_the_size_cap_is_invalid_others_go_in(course, tmp_path):
+    """A notebook larger than c.BethCollect.max_notebook_bytes is listed as invalid without
+    being read (cap set here between the sizes of cleo's and ada's notebooks)."""
+    set_config(course, f"c.BethCollect.max_notebook_bytes = {len(CLEO) + 10}")
     intake = make_zip(tmp_path / "in.zip", {
         "jsmith/beth_workshop.ipynb": ADA, "pkhan/beth_workshop.ipynb": CLEO,
     })
@@ -691,27 +692,50 @@ def test_a_real_zip_bomb_notebook_is_not_read(course, tmp_path):
     assert list(report.filed) == ["pkhan"]
 
 
-def test_a_zip_over_the_intake_budget_is_refused(course, tmp_path, monkeypatch):
-    """More than MAX_INTAKE_BYTES to decompress refuses the intake, with nothing written
-    (budget lowered here to below two notebooks)."""
-    monkeypatch.setattr(collect_module, "MAX_INTAKE_BYTES", len(ADA) + len(BEN) - 1)
+def test_a_zip_over_the_intake_budget_is_refused(course, tmp_path):
+    """More than c.BethCollect.max_intake_bytes to decompress refuses the intake, with
+    nothing written, and the message states that limit (set here below two notebooks)."""
+    limit = len(ADA) + len(BEN) - 1
+    set_config(course, f"c.BethCollect.max_intake_bytes = {limit}")
     before = submitted_tree(course)
     intake = make_zip(tmp_path / "in.zip", {
         "jsmith/beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN,
     })
-    with pytest.raises(CollectError, match="more than .* GiB"):
+    with pytest.raises(CollectError, match=f"more than {limit:,} bytes of notebooks"):
         collect(course, intake, now=NOW)
     assert submitted_tree(course) == before
 
 
 def test_zips_nested_too_deep_are_refused(course, tmp_path):
-    """A zip in a zip in a zip ... (a zip quine or bomb) stops at MAX_ZIP_DEPTH."""
+    """A zip in a zip in a zip ... (a zip quine or bomb) stops at the default depth."""
     inner = zip_bytes({"jsmith/beth_workshop.ipynb": ADA})
-    for level in range(collect_module.MAX_ZIP_DEPTH + 1):
+    for level in range(BethCollect().max_zip_depth + 1):
         inner = zip_bytes({f"level{level}.zip": inner})
     intake = tmp_path / "in.zip"
     intake.write_bytes(inner)
     with pytest.raises(CollectError, match="nested more than"):
+        collect(course, intake, now=NOW)
+    assert not (course.folder("submitted") / "jsmith").exists()
+
+
+def test_the_zip_depth_limit_is_read_from_the_config(course, tmp_path):
+    """With c.BethCollect.max_zip_depth = 1, a zip in a zip in the intake zip is refused,
+    and the message gives that limit."""
+    set_config(course, "c.BethCollect.max_zip_depth = 1")
+    nested = zip_bytes({"b.zip": zip_bytes({"jsmith/beth_workshop.ipynb": ADA})})
+    intake = make_zip(tmp_path / "in.zip", {"a.zip": nested})
+    with pytest.raises(CollectError, match=r"a\.zip/b\.zip is a zip nested more than 1 deep"):
+        collect(course, intake, now=NOW)
+    assert not (course.folder("submitted") / "jsmith").exists()
+
+
+def test_a_zip_with_too_many_entries_is_refused(course, tmp_path):
+    """A zip of more entries than c.BethCollect.max_zip_entries refuses the intake."""
+    set_config(course, "c.BethCollect.max_zip_entries = 2")
+    intake = make_zip(tmp_path / "in.zip", {
+        "jsmith/beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN, "x.txt": b"x",
+    })
+    with pytest.raises(CollectError, match="has 3 entries \\(at most 2\\)"):
         collect(course, intake, now=NOW)
     assert not (course.folder("submitted") / "jsmith").exists()
 
