@@ -118,10 +118,10 @@ def test_colab_downloads_in_student_folders_are_filed(course, tmp_path):
 
 
 def test_plain_and_nbgrader_folder_layouts_map_to_the_folder(course, tmp_path):
-    """``jsmith/beth_workshop.ipynb`` and ``mlee/beth_workshop/beth_workshop.ipynb`` file
-    under the student folder's name, also below an enclosing folder."""
+    """``jsmith/beth_workshop.ipynb`` and nbgrader's ``mlee/beth_workshop/beth_workshop.ipynb``
+    file under the name of the student's folder at the top of the intake."""
     intake = make_folder(tmp_path / "in", {
-        "section-a/jsmith/beth_workshop.ipynb": ADA,
+        "jsmith/beth_workshop.ipynb": ADA,
         "mlee/beth_workshop/beth_workshop.ipynb": BEN,
     })
     report = collect(course, intake, now=NOW)
@@ -199,19 +199,20 @@ def test_zip_with_a_top_folder_and_mac_junk_files_everything_silently(course, tm
     assert not (report.unmapped or report.invalid or report.ignored or report.conflicts)
 
 
-def test_zips_nested_in_folders_count_as_folders(course, tmp_path):
-    """A zip inside the intake folder is read as a folder named after it; its LMS layout is
-    mapped like any other, and the report shows the path through the zip."""
-    root = make_folder(tmp_path / "in", {"section-b/pkhan/beth_workshop.ipynb": CLEO})
-    make_zip(root / "section-a" / "canvas.zip", {
+def test_zips_at_the_top_of_the_intake_are_read_as_part_of_the_class(course, tmp_path):
+    """A zip at the top of the intake folder (an LMS download put there), and a zip at the
+    top of that one, named for no student, hold the class's uploads: their layouts are
+    mapped like any other, and the report shows the path through the zips."""
+    root = make_folder(tmp_path / "in", {"pkhan/beth_workshop.ipynb": CLEO})
+    make_zip(root / "canvas.zip", {
         "smithjohn_12345_67890_beth_workshop.ipynb": ADA,
         "inner.zip": zip_bytes({"mlee/beth_workshop.ipynb": BEN}),
     })
     report = collect(course, root, now=NOW)
     assert report.filed == {
-        "12345": "section-a/canvas.zip/smithjohn_12345_67890_beth_workshop.ipynb",
-        "mlee": "section-a/canvas.zip/inner.zip/mlee/beth_workshop.ipynb",
-        "pkhan": "section-b/pkhan/beth_workshop.ipynb",
+        "12345": "canvas.zip/smithjohn_12345_67890_beth_workshop.ipynb",
+        "mlee": "canvas.zip/inner.zip/mlee/beth_workshop.ipynb",
+        "pkhan": "pkhan/beth_workshop.ipynb",
     }
     assert [filed(course, s) for s in ("12345", "mlee", "pkhan")] == [ADA, BEN, CLEO]
 
@@ -251,6 +252,16 @@ def test_patterns_argument_replaces_the_presets(course, tmp_path):
     report = collect(course, intake, now=NOW, patterns=[pattern])
     assert report.filed == {"jsmith": "hw/jsmith-beth_workshop.ipynb"}
     assert filed(course, "jsmith") == ADA
+
+
+def test_a_preset_name_in_patterns_selects_that_preset(course, tmp_path):
+    """``patterns=["canvas"]`` files Canvas names only: a student folder is then unmapped."""
+    intake = make_folder(tmp_path / "in", {
+        "smithjohn_12345_67890_beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW, patterns=["canvas"])
+    assert report.filed == {"12345": "smithjohn_12345_67890_beth_workshop.ipynb"}
+    assert list(report.unmapped) == ["mlee/beth_workshop.ipynb"]
 
 
 def test_patterns_are_read_from_nbgrader_config(course, tmp_path):
@@ -750,6 +761,89 @@ def test_a_zip_with_two_entries_of_one_name_is_refused(course, tmp_path):
         collect(course, intake, now=NOW)
 
 
+# --- a student's own upload ---------------------------------------------------------------
+# Whatever a student uploads (a zip, the files in their folder) is theirs to name and date.
+# Nothing inside it may choose the student or the submission time.
+
+CANVAS_UPLOAD = "smithjohn_12345_67890_beth_workshop.zip"
+LMS_TIME = (2026, 11, 22, 10, 0, 0)  # what Canvas recorded for the upload
+STUDENT_TIME = (2001, 1, 1, 0, 0, 0)  # what the student wrote into their own zip
+
+
+def test_a_date_inside_a_students_zip_does_not_date_the_submission(course, tmp_path):
+    """A Canvas student who uploads a zip dated 2001 is dated by Canvas's entry for that
+    zip, not by the notebook's entry inside it (which escaped a late penalty)."""
+    set_config(course, "c.BethCollect.timezone = 'UTC'")
+    upload = zip_bytes({"beth_workshop.ipynb": ADA}, date_time=STUDENT_TIME)
+    intake = make_zip(tmp_path / "export.zip", {CANVAS_UPLOAD: (upload, {"date_time": LMS_TIME})})
+    report = collect(course, intake, now=NOW)
+    assert list(report.filed) == ["12345"]
+    assert stamp(course, "12345") == "2026-11-22 10:00:00.000000 UTC\n"
+
+
+def test_an_lms_name_inside_a_students_zip_does_not_name_another_student(course, tmp_path):
+    """Inside their Canvas upload a student names the notebook like a Blackboard attempt of
+    mlee's, dated 2001: nothing is filed as mlee's (the file is the uploader's, 12345, and
+    not the assignment's notebook by its name)."""
+    forged = "beth_workshop_mlee_attempt_2001-01-01-00-00-00_beth_workshop.ipynb"
+    upload = zip_bytes({forged: ADA}, date_time=STUDENT_TIME)
+    intake = make_zip(tmp_path / "export.zip", {CANVAS_UPLOAD: (upload, {"date_time": LMS_TIME})})
+    report = collect(course, intake, now=NOW)
+    assert not report.filed
+    assert "not the assignment's notebook" in report.ignored[f"{CANVAS_UPLOAD}/{forged}"]
+    assert not (course.folder("submitted") / "mlee").exists()
+
+
+def test_an_lms_name_in_a_students_folder_does_not_name_another_student(course, tmp_path):
+    """In a folder per student, jsmith names a file like mlee's Blackboard attempt: it is
+    not filed as mlee's, nor dated by the name (it is not jsmith's notebook either)."""
+    forged = "beth_workshop_mlee_attempt_2001-01-01-00-00-00_beth_workshop.ipynb"
+    intake = make_folder(tmp_path / "in", {f"jsmith/{forged}": ADA, "pkhan/beth_workshop.ipynb": CLEO})
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"pkhan": "pkhan/beth_workshop.ipynb"}
+    assert "not the assignment's notebook" in report.ignored[f"jsmith/{forged}"]
+    assert not (course.folder("submitted") / "mlee").exists()
+
+
+def test_a_zip_in_a_students_folder_is_dated_by_the_folder_not_by_the_zip(course, tmp_path):
+    """jsmith/upload.zip holds a notebook dated 2001: the time is upload.zip's own
+    modification time in the intake folder."""
+    root = make_folder(tmp_path / "in", {"pkhan/beth_workshop.ipynb": CLEO})
+    make_zip(root / "jsmith" / "upload.zip", {"beth_workshop.ipynb": ADA}, date_time=STUDENT_TIME)
+    os.utime(root / "jsmith" / "upload.zip", (MTIME.timestamp(), MTIME.timestamp()))
+    report = collect(course, root, now=NOW)
+    assert report.filed["jsmith"] == "jsmith/upload.zip/beth_workshop.ipynb"
+    assert stamp(course, "jsmith") == MTIME_TEXT + "\n"
+
+
+def test_a_date_a_pattern_reads_inside_an_upload_is_not_used(course, tmp_path):
+    """An instructor's pattern may read a date, but one read from inside a student's folder
+    (here a sub-folder the student named 2001-...) is the student's: the file's own time
+    in the intake is used instead."""
+    intake = make_folder(tmp_path / "in", {
+        "jsmith/2001-01-01-00-00-00/beth_workshop.ipynb": ADA,
+    })
+    pattern = r"^(?P<student>[a-z]+)/(?P<timestamp>[\d-]+)/beth_workshop\.ipynb\Z"
+    report = collect(course, intake, now=NOW, patterns=[pattern])
+    assert report.filed == {"jsmith": "jsmith/2001-01-01-00-00-00/beth_workshop.ipynb"}
+    assert stamp(course, "jsmith") == MTIME_TEXT + "\n"
+
+
+def test_folders_inside_a_students_folder_do_not_name_students(course, tmp_path):
+    """The student is the top-level folder of the intake, not the notebook's nearest folder:
+    ``carol/week3/upload/`` is carol's, and ``jsmith/mlee/`` cannot file work as mlee's."""
+    intake = make_folder(tmp_path / "in", {
+        "carol/week3/upload/beth_workshop.ipynb": ADA,
+        "jsmith/mlee/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {
+        "carol": "carol/week3/upload/beth_workshop.ipynb",
+        "jsmith": "jsmith/mlee/beth_workshop.ipynb",
+    }
+    assert not {"upload", "mlee"} & set(os.listdir(course.folder("submitted")))
+
+
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -809,13 +903,31 @@ def test_a_clean_intake_needs_no_attention(course, tmp_path):
     assert report.lines() == [f"filed 1 new submission from {tmp_path / 'in'}: jsmith"]
 
 
-def test_a_stray_notebook_beside_student_folders_is_not_given_to_the_folder(course, tmp_path):
-    """``class/beth_workshop.ipynb`` next to ``class/jsmith/...``: 'class' holds students,
-    it is not one, so that notebook is unmapped while jsmith's is filed."""
+def test_a_stray_notebook_in_a_zipped_class_folder_is_unmapped(course, tmp_path):
+    """A zip whose one folder holds student folders is read from inside that folder: the
+    notebook loose in it is in no student's upload, so it is unmapped, not given to 'class'."""
     intake = make_zip(tmp_path / "in.zip", {
-        "class/Copy of beth_workshop.ipynb": CLEO, "class/jsmith/beth_workshop.ipynb": ADA,
+        "class/Copy of beth_workshop.ipynb": CLEO,
+        "class/jsmith/beth_workshop.ipynb": ADA,
+        "class/mlee/beth_workshop.ipynb": BEN,
     })
     report = collect(course, intake, now=NOW)
+    assert "no pattern matches" in report.unmapped["class/Copy of beth_workshop.ipynb"]
+    assert report.filed == {
+        "jsmith": "class/jsmith/beth_workshop.ipynb", "mlee": "class/mlee/beth_workshop.ipynb",
+    }
+    assert not (course.folder("submitted") / "class").exists()
+
+
+def test_a_pattern_never_gives_a_folder_of_other_students_to_one(course, tmp_path):
+    """With a pattern that reads the nearest folder, ``class/Copy of beth_workshop.ipynb``
+    beside ``class/jsmith/...`` would be 'class''s: that folder holds another student, so
+    the notebook is unmapped while jsmith's is filed."""
+    intake = make_folder(tmp_path / "in", {
+        "class/Copy of beth_workshop.ipynb": CLEO, "class/jsmith/beth_workshop.ipynb": ADA,
+    })
+    nearest = r"(?:^|/)(?P<student>[^/]+)/[^/]+\.ipynb\Z"
+    report = collect(course, intake, now=NOW, patterns=[nearest])
     why = report.unmapped["class/Copy of beth_workshop.ipynb"]
     assert "also holds other students' submissions (jsmith)" in why
     assert report.filed == {"jsmith": "class/jsmith/beth_workshop.ipynb"}

@@ -6,14 +6,29 @@ a folder per student, and any of these nested in folders and zips. :func:`collec
 each notebook as ``submitted/<student>/beth_workshop/beth_workshop.ipynb`` with nbgrader's
 ``timestamp.txt`` beside it, and reports every file it did not file and why.
 
+Uploads: what the class's is, and what a student's
+---------------------------------------------------
+The intake is the class's: the instructor's folder or the LMS's zip. So is a zip at its
+top that no pattern names for a student (an LMS download put in a folder), and a zip's one
+folder when it holds several folders (``Submissions/jsmith/...``, what zipping a class
+folder makes). Each item at the top of these is a student's *upload*: an LMS-named file,
+folder or zip, or a student's folder. Everything inside an upload is the student's to name
+and date, so no preset reads a student id, and nothing reads a date, from inside one.
+
 How a file finds its student
 ----------------------------
-Each file's path relative to the intake root (forward slashes; a zip inside the intake
-counts as a folder with the zip's name, ``export.zip/jsmith/beth_workshop.ipynb``) is
-searched (:func:`re.search`) with an ordered list of regular expressions; the first that
-matches wins, and its named group ``student`` is the student id. A pattern may also have a
-group ``timestamp`` (digits of a date and time, as in ``2026-11-20-10-00-00``): it dates the
-submission. The built-in presets, in order (:data:`PRESETS`):
+An ordered list of rules is tried on each file; the first that matches gives the student
+id (its group ``student``). A rule is a preset's name or a regular expression.
+
+- A *preset* (:data:`PRESETS`) is matched against the path from the upload down and reads
+  the student from the upload's own name.
+- A *regular expression* of yours is searched (:func:`re.search`) in the whole path
+  relative to the intake (forward slashes; a zip counts as a folder with the zip's name,
+  ``export.zip/jsmith/beth_workshop.ipynb``), and may read the student from anywhere in it:
+  anchor it at the upload, as the presets are, when students could choose names below.
+
+A group ``timestamp`` (the digits of a date and time, as in ``2026-11-20-10-00-00``) dates
+the submission when it lies in the upload's own name. The presets, in order:
 
 ``blackboard``
     ``beth_workshop_jsmith_attempt_2026-11-20-10-00-00_beth_workshop.ipynb`` -> ``jsmith``,
@@ -24,19 +39,20 @@ submission. The built-in presets, in order (:data:`PRESETS`):
     ``smithjohn_LATE_12345_67890_beth_workshop-1.ipynb`` -> ``12345``, the Canvas user id
     (unique, and the ``ID`` column of Canvas's grade import; two students may share
     ``smithjohn``). To key on the name instead:
-    ``(?:^|/)(?P<student>[a-z][a-z0-9]*)_(?:LATE_)?\\d+_\\d+_[^/]*\\.ipynb\\Z``.
+    ``^(?P<student>[a-z][a-z0-9]*)_(?:LATE_)?\\d+_\\d+_[^/]*\\.ipynb\\Z``.
 ``moodle``
     ``John Smith_12345_assignsubmission_file_/beth_workshop.ipynb`` (and the flat
     ``John Smith_12345_assignsubmission_file_beth_workshop.ipynb``) -> ``12345``, Moodle's
     participant id (the name holds a space, which is no folder name for nbgrader).
 ``folder``
-    ``jsmith/beth_workshop.ipynb``, ``jsmith/Copy of beth_workshop (1).ipynb`` and nbgrader's
-    own ``jsmith/beth_workshop/beth_workshop.ipynb`` -> ``jsmith``: the notebook's folder
-    (not a ``.zip``; its parent when the folder is named after the assignment).
+    ``jsmith/beth_workshop.ipynb``, ``jsmith/Copy of beth_workshop (1).ipynb``, nbgrader's
+    own ``jsmith/beth_workshop/beth_workshop.ipynb`` and ``carol/week3/upload/...`` ->
+    the student's folder at the top (never a folder inside it, nor a ``.zip``).
 
 The Canvas and Blackboard presets also accept a folder or zip with the LMS name holding
 the notebook (a student who uploaded a zip). Override the list with ``patterns`` (the
-command line's ``--pattern``) or ``c.BethCollect.patterns`` in ``nbgrader_config.py``.
+command line's ``--pattern``, which also takes a preset's name) or
+``c.BethCollect.patterns`` in ``nbgrader_config.py``.
 
 What is filed
 -------------
@@ -48,9 +64,9 @@ What is filed
 - Student ids must be safe folder names, the whole id matching ``[A-Za-z0-9][A-Za-z0-9_.-]*``
   (so ``eve\\n`` is not one), and not the assignment's name; otherwise the file is listed as
   unmapped. Nothing is guessed.
-- A notebook whose student would be read from a folder that also holds other students'
-  submissions (``export/beth_workshop.ipynb`` beside ``export/jsmith/...``) is unmapped:
-  that folder is the class's, not a student's.
+- A notebook whose student a pattern would read from a folder that also holds other
+  students' submissions (``export/beth_workshop.ipynb`` beside ``export/jsmith/...``) is
+  unmapped: that folder is the class's, not a student's.
 - Two notebooks for one student in the same intake are a conflict: neither is filed.
 - Student ids that differ only by case (``ADA``, ``Ada``, ``ada``), in the intake or from a
   student already in ``submitted/``, are an id conflict: none of them is filed, since
@@ -60,9 +76,13 @@ What is filed
 - An existing submission is kept unless ``force``; a replacement is written to a temporary
   file in the same folder and moved into place with :func:`os.replace`.
 
-Timestamps come from the ``timestamp`` group, else the zip entry (its Info-ZIP UTC time if
-it has one, else its date and time read in :attr:`BethCollect.timezone`), else the file's
-modification time, else the collection time (reported). They are written in UTC.
+Timestamps never come from inside a student's upload. They come from the LMS's date in the
+upload's name (the ``timestamp`` group), else the date the class container records for the
+upload: the LMS zip's entry (its Info-ZIP UTC time if it has one, else its date and time
+read in :attr:`BethCollect.timezone`) or, in a folder, the file's modification time; else
+the collection time (reported). They are written in UTC. A folder's modification times are
+only as trustworthy as the folder: an unzipped LMS export keeps the LMS's dates, but a
+folder students could write to does not (collect the LMS's zip itself where you can).
 
 Hostile input
 -------------
@@ -103,7 +123,7 @@ from .limits import (
     CollectError,
     Limits,
 )
-from .mapping import PRESETS, SAFE_ID, Mapper, compile_patterns, refuse_case_clashes, student_for
+from .mapping import PRESETS, SAFE_ID, Mapper, compile_rules, refuse_case_clashes, student_for
 from .reading import Budget, WalkContext, walk
 from .report import CollectReport
 
@@ -120,10 +140,11 @@ class BethCollect(Configurable):
 
     patterns = List(
         Unicode(),
-        default_value=list(PRESETS.values()),
-        help="Regular expressions, tried in order on each file's path relative to the intake "
-        "(forward slashes); the first that matches gives the student id as its group "
-        "(?P<student>...), and optionally the date as (?P<timestamp>...).",
+        default_value=list(PRESETS),
+        help="Preset names (" + ", ".join(PRESETS) + ") and regular expressions, tried in "
+        "order; a regular expression is searched in each file's path relative to the intake "
+        "(forward slashes) and gives the student id as its group (?P<student>...), and "
+        "optionally the LMS's date of the upload as (?P<timestamp>...).",
     ).tag(config=True)
     timezone = Unicode(
         "",
@@ -202,7 +223,7 @@ def collect(
       map them with --pattern REGEX (a regular expression on the path shown, with ...
     """
     settings = BethCollect(config=course.config())
-    regexes = compile_patterns(patterns if patterns is not None else list(settings.patterns))
+    rules = compile_rules(patterns if patterns is not None else list(settings.patterns))
     where = zone(settings.timezone)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     root = _intake_root(course, Path(path).expanduser())
@@ -211,7 +232,7 @@ def collect(
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="beth-collect-") as scratch:
         ctx = WalkContext(stack, report, where, limits, Budget(limits.intake_bytes))
         entries = list(walk(root, ctx))
-        claims = Mapper(course, regexes, where, report).claims(entries)
+        claims = Mapper(course, rules, where, report).claims(entries)
         refuse_case_clashes(claims, _existing_students(course), report)
         chosen = choose(claims, limits.notebook_bytes, Path(scratch), report)
         file_all(course, chosen, force, now, report)

@@ -14,6 +14,16 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # what zip tools write for "no date"
 
+# Where a submission's time came from (``time_source`` in the report and ``lms.json``).
+FILE_NAME = "file name"
+"""The date an LMS wrote into the upload's name (Blackboard's attempt date)."""
+ZIP_ENTRY = "zip entry"
+"""The date the LMS's zip records for the upload (never a date inside the upload)."""
+FILE_MTIME = "file modification time"
+"""The modification time of the upload in the intake folder."""
+COLLECTION_TIME = "collection time"
+"""None of the above was there: the time of this collection."""
+
 
 def zone(name: str) -> tzinfo | None:
     """The tzinfo for naive dates: the named zone, or None for this computer's local zone."""

@@ -98,7 +98,7 @@ def file_all(
             if target.read_bytes() != pick.data:
                 report.changed.append(student)
             continue
-        when = pick.claim.stamp or pick.claim.entry.when
+        when = pick.claim.when
         text = stamp_text(when or now)
         _file_one(course, target, pick.data, text, existed, report)
         (report.replaced if existed else report.filed)[student] = pick.claim.entry.path

@@ -11,30 +11,67 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Iterable
-
-from ..course import ASSIGNMENT, Course
-from .dates import parse_stamp
+from ..course import Course
+from .dates import COLLECTION_TIME, FILE_NAME, parse_stamp
 from .limits import CollectError
-from .reading import Entry
+from .reading import Entry, Hop
 from .report import CollectReport
+from .uploads import Layout, Upload
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """A safe student id, matched against the whole id (:meth:`re.Pattern.fullmatch`)."""
 
-_A = re.escape(ASSIGNMENT)
 PRESETS: dict[str, str] = {
     "blackboard": (
-        r"(?:^|/)[^/]*?_(?P<student>[^/_]+)_attempt_(?P<timestamp>\d{4}(?:-\d\d){5})"
+        r"^[^/]*?_(?P<student>[^/_]+)_attempt_(?P<timestamp>\d{4}(?:-\d\d){5})"
         r"(?:_[^/]*)?(?:/[^/]+)*\.ipynb\Z"
     ),
-    "canvas": r"(?:^|/)[a-z][a-z0-9]*_(?:LATE_)?(?P<student>\d+)_\d+_[^/]*(?:/[^/]+)*\.ipynb\Z",
+    "canvas": r"^[a-z][a-z0-9]*_(?:LATE_)?(?P<student>\d+)_\d+_[^/]*(?:/[^/]+)*\.ipynb\Z",
     "moodle": (
-        r"(?:^|/)[^/]*_(?P<student>\d+)_assignsubmission_file_(?:[^/]*|/(?:[^/]+/)*[^/]+)\.ipynb\Z"
+        r"^[^/]*_(?P<student>\d+)_assignsubmission_file_(?:[^/]*|/(?:[^/]+/)*[^/]+)\.ipynb\Z"
     ),
-    "folder": rf"(?:^|/)(?P<student>[^/]+)(?<!\.zip)(?<!\.ZIP)/(?:{_A}/)?[^/]+\.ipynb\Z",
+    "folder": r"^(?P<student>[^/]+)(?<!\.zip)(?<!\.ZIP)/(?:[^/]+/)*[^/]+\.ipynb\Z",
 }
-"""The built-in mapping rules, by name, in the order they are tried (module docstring)."""
+"""The built-in mapping rules, by name, in the order they are tried (module docstring of
+``beth_course.collect``). Each is matched against the path from the student's upload down
+(``jsmith/week3/beth_workshop.ipynb``) and reads the student from the upload's own name."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A preset (read from the upload's own name) or the instructor's regex (read from
+    anywhere in the path relative to the intake)."""
+
+    regex: re.Pattern
+    preset: bool
+
+    def read(self, path: str, upload: Upload) -> Read | None:
+        """What this rule reads from ``path``, or None if it does not match there."""
+        base = upload.start if self.preset else 0
+        match = self.regex.search(path[base:])
+        if not match or not match.group("student"):
+            return None
+        start, end = base + match.start("student"), base + match.end("student")
+        if self.preset and end > upload.end:
+            return None
+        marks = {
+            key: value
+            for key, value in match.groupdict().items()
+            if key != "student" and value
+            and upload.start <= base + match.start(key) and base + match.end(key) <= upload.end
+        }
+        return Read(match.group("student"), start, end, marks)
+
+
+@dataclass(frozen=True)
+class Read:
+    """A student id read from a path, where it was, and the marks read from the upload's
+    own name (named groups other than ``student``, such as ``timestamp``)."""
+
+    student: str
+    start: int
+    end: int
+    marks: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -43,8 +80,10 @@ class Claim:
 
     student: str
     entry: Entry
-    stamp: datetime | None
-    """The date the matching pattern read from the path, if any."""
+    when: datetime | None
+    """The submission time (see ``time_source``), None when the download carries none."""
+    time_source: str
+    """Where ``when`` came from: one of the constants in :mod:`.dates`."""
     folder: str | None
     """The folder the id was read from (``export/jsmith/``), None if read from a file name."""
 
@@ -52,44 +91,55 @@ class Claim:
 def student_for(path: str, patterns: list[str] | None = None) -> str | None:
     """The student id the first matching pattern reads from ``path``, unchecked.
 
+    ``path`` starts at the student's upload (the top of the intake); ``patterns`` are
+    preset names or regular expressions (default: all presets).
+
     Examples
     --------
     >>> student_for("beth_workshop_jsmith_attempt_2026-11-20-10-00-00_beth_workshop.ipynb")
     'jsmith'
     >>> student_for("smithjohn_LATE_12345_67890_beth_workshop-1.ipynb")
     '12345'
-    >>> student_for("export/John Smith_12345_assignsubmission_file_/beth_workshop.ipynb")
+    >>> student_for("John Smith_12345_assignsubmission_file_/beth_workshop.ipynb")
     '12345'
     >>> student_for("jsmith/Copy of beth_workshop (1).ipynb")
     'jsmith'
+    >>> student_for("carol/week3/upload/beth_workshop.ipynb")
+    'carol'
     >>> student_for("Copy of beth_workshop.ipynb") is None
     True
     """
-    regexes = compile_patterns(patterns if patterns is not None else list(PRESETS.values()))
-    match = _first_match(path, regexes)
-    return match.group("student") if match else None
+    rules = compile_rules(patterns if patterns is not None else list(PRESETS))
+    top = path.split("/", 1)[0]
+    read = _first_read(path, Upload(0, 0, len(top)), rules)
+    return read.student if read else None
 
 
-def compile_patterns(patterns: list[str]) -> list[re.Pattern]:
-    """The patterns compiled; CollectError for one that is no regex or has no student."""
+def compile_rules(patterns: list[str]) -> list[Rule]:
+    """Preset names and regexes as rules; CollectError for a regex that does not compile
+    or has no group ``student``."""
     if not patterns:
         raise CollectError("no mapping patterns: give at least one --pattern with (?P<student>...)")
-    compiled = []
+    rules = []
     for text in patterns:
+        if text in PRESETS:
+            rules.append(Rule(re.compile(PRESETS[text]), preset=True))
+            continue
         try:
             regex = re.compile(text)
         except re.error as exc:
             raise CollectError(f"pattern {text!r} is not a regular expression: {exc}") from None
         if "student" not in regex.groupindex:
             raise CollectError(
-                f"pattern {text!r} has no group (?P<student>...) to read the student id from"
+                f"pattern {text!r} has no group (?P<student>...) to read the student id from "
+                f"(or is not a preset: {', '.join(PRESETS)})"
             )
-        compiled.append(regex)
-    return compiled
+        rules.append(Rule(regex, preset=False))
+    return rules
 
 
-def _first_match(path: str, regexes: list[re.Pattern]) -> re.Match | None:
-    return next((m for m in (r.search(path) for r in regexes) if m and m.group("student")), None)
+def _first_read(path: str, upload: Upload, rules: list[Rule]) -> Read | None:
+    return next((r for r in (rule.read(path, upload) for rule in rules) if r), None)
 
 
 def name_regex(notebook: str) -> re.Pattern:
@@ -105,36 +155,42 @@ def name_regex(notebook: str) -> re.Pattern:
 class Mapper:
     """Maps each file of one intake to a student, or says in the report why not."""
 
-    def __init__(self, course: Course, regexes: list[re.Pattern], zone: tzinfo | None,
+    def __init__(self, course: Course, rules: list[Rule], zone: tzinfo | None,
                  report: CollectReport):
         self.course = course
-        self.regexes = regexes
+        self.rules = rules
         self.zone = zone
         self.report = report
         self.names = name_regex(course.notebook)
 
-    def claims(self, entries: Iterable[Entry]) -> dict[str, list[Claim]]:
+    def claims(self, entries: list[Entry]) -> dict[str, list[Claim]]:
         """student -> the notebooks mapped to them; every other file goes into the report."""
-        found = [claim for claim in map(self._claim, entries) if claim is not None]
-        return self._without_class_folders(found)
+        layout = Layout(entries, self._names_student)
+        found = [self._claim(entry, layout.upload(entry)) for entry in entries]
+        return self._without_class_folders([c for c in found if c is not None])
 
-    def _claim(self, entry: Entry) -> Claim | None:
+    def _names_student(self, path: str, upload: Upload) -> bool:
+        return any(
+            read and upload.start <= read.start and read.end <= upload.end
+            for read in (rule.read(path, upload) for rule in self.rules)
+        )
+
+    def _claim(self, entry: Entry, upload: Upload) -> Claim | None:
         base = entry.path.rsplit("/", 1)[-1]
         named = self._assignment_notebook(entry.path, base)
         if named is None:
             return None
-        match = _first_match(entry.path, self.regexes)
-        if match is None:
+        read = _first_read(entry.path, upload, self.rules)
+        if read is None:
             self.report.unmapped[entry.path] = (
-                f"no pattern matches this path (tried {len(self.regexes)}); nothing is guessed"
+                f"no pattern matches this path (tried {len(self.rules)}); nothing is guessed"
             )
             return None
-        student = match.group("student")
-        why = unsafe(student, self.course)
+        why = unsafe(read.student, self.course)
         if why:
-            self.report.unmapped[entry.path] = f"{student!r} {why}"
+            self.report.unmapped[entry.path] = f"{read.student!r} {why}"
             return None
-        in_name = match.start("student") >= len(entry.path) - len(base)
+        in_name = read.start >= len(entry.path) - len(base)
         if named.group("prefix") is not None and not in_name:
             self.report.ignored[entry.path] = (
                 f"not the assignment's notebook: {base!r} has {named.group('prefix')!r} before "
@@ -142,7 +198,8 @@ class Mapper:
                 "(if that is an LMS's prefix, add a --pattern for it)"
             )
             return None
-        return Claim(student, entry, self._stamp(match), _folder_of(match))
+        when, source = self._time(read, entry.hops[upload.hop])
+        return Claim(read.student, entry, when, source, _folder_of(entry.path, read))
 
     def _assignment_notebook(self, path: str, base: str) -> re.Match | None:
         """The name match if ``base`` names the assignment's notebook, else None (reported)."""
@@ -156,10 +213,15 @@ class Mapper:
             )
         return named
 
-    def _stamp(self, match: re.Match) -> datetime | None:
-        if "timestamp" in match.re.groupindex and match.group("timestamp"):
-            return parse_stamp(match.group("timestamp"), self.zone)
-        return None
+    def _time(self, read: Read, hop: Hop) -> tuple[datetime | None, str]:
+        """The LMS's date in the upload's name, else the date its class container records
+        for the upload, else none (the collection time will be used)."""
+        stamp = parse_stamp(read.marks["timestamp"], self.zone) if "timestamp" in read.marks else None
+        if stamp:
+            return stamp, FILE_NAME
+        if hop.when:
+            return hop.when, hop.source
+        return None, COLLECTION_TIME
 
     def _without_class_folders(self, found: list[Claim]) -> dict[str, list[Claim]]:
         """The claims by student, without those read from a folder that also holds other
@@ -183,10 +245,8 @@ class Mapper:
         return by_student
 
 
-def _folder_of(match: re.Match) -> str | None:
-    end = match.end("student")
-    path = match.string
-    return path[: end + 1] if path[end : end + 1] == "/" else None
+def _folder_of(path: str, read: Read) -> str | None:
+    return path[: read.end + 1] if path[read.end : read.end + 1] == "/" else None
 
 
 def unsafe(student: str, course: Course) -> str | None:

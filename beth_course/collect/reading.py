@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from .dates import zip_time
+from .dates import FILE_MTIME, ZIP_ENTRY, zip_time
 from .limits import CollectError, Limits, size_text
 from .report import CollectReport
 
@@ -39,6 +39,26 @@ class TooBig(Exception):
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One container on the way to a file: the intake, or a zip in it.
+
+    For ``in/canvas.zip/smithjohn_1_2_x.zip/beth_workshop.ipynb`` (a folder intake) the
+    hops are ``("", "canvas.zip")``, ``("canvas.zip/", "smithjohn_1_2_x.zip")`` and
+    ``("canvas.zip/smithjohn_1_2_x.zip/", "beth_workshop.ipynb")``, each with the date its
+    container records for that item.
+    """
+
+    container: str
+    """Where the container's contents start in the intake: ``""`` or ``"canvas.zip/"``."""
+    item: str
+    """The path inside the container of the file, or of the zip that leads to it."""
+    when: datetime | None
+    """The date the container records for ``item`` (aware), or None if it records none."""
+    source: str
+    """How the container records it: :data:`~.dates.ZIP_ENTRY` or :data:`~.dates.FILE_MTIME`."""
+
+
+@dataclass(frozen=True)
 class Entry:
     """One file of the intake, not yet read."""
 
@@ -47,8 +67,8 @@ class Entry:
     size: int
     """The size the folder or zip declares (a zip may lie; :meth:`read` checks)."""
     opener: Callable[[], BinaryIO]
-    when: datetime | None
-    """The date its folder or zip records for it (aware), or None if it records none."""
+    hops: tuple[Hop, ...]
+    """The containers from the intake down to the file; ``path`` is their items joined."""
 
     def read(self, limit: int) -> bytes:
         """The file's bytes; :class:`TooBig` if there are more than ``limit``."""
@@ -113,6 +133,7 @@ class _Zip:
     archive: zipfile.ZipFile
     prefix: str  # the path of its contents in the intake: "" or "section/export.zip/"
     depth: int
+    hops: tuple[Hop, ...] = ()  # the hops that lead to it (none for the intake itself)
 
     @property
     def where(self) -> str:
@@ -169,16 +190,17 @@ def _folder_file(root: Path, full: Path, ctx: WalkContext) -> Iterator[Entry]:
     if not stat.S_ISREG(info.st_mode):
         ctx.report.ignored[rel] = "not a regular file"
         return
+    when = datetime.fromtimestamp(info.st_mtime, timezone.utc) if info.st_mtime > 0 else None
+    hop = Hop("", rel, when, FILE_MTIME)
     if rel.lower().endswith(".zip"):
         try:
             archive = _open_zip(full, ctx.stack)
         except (zipfile.BadZipFile, OSError) as exc:
             ctx.report.invalid[rel] = f"not a readable zip file ({exc})"
             return
-        yield from _walk_zip(_Zip(archive, rel + "/", 1), ctx)
+        yield from _walk_zip(_Zip(archive, rel + "/", 1, (hop,)), ctx)
         return
-    when = datetime.fromtimestamp(info.st_mtime, timezone.utc) if info.st_mtime > 0 else None
-    yield Entry(rel, info.st_size, partial(open_regular, full), when)
+    yield Entry(rel, info.st_size, partial(open_regular, full), (hop,))
 
 
 def _walk_zip(z: _Zip, ctx: WalkContext) -> Iterator[Entry]:
@@ -188,14 +210,17 @@ def _walk_zip(z: _Zip, ctx: WalkContext) -> Iterator[Entry]:
         rel = z.prefix + name
         if info.is_dir() or is_junk(rel):
             continue
+        hops = (*z.hops, Hop(z.prefix, name, zip_time(info, ctx.zone), ZIP_ENTRY))
         if name.lower().endswith(".zip"):
-            yield from _walk_inner_zip(z, info, rel, ctx)
+            yield from _walk_inner_zip(z, info, hops, ctx)
         else:
-            opener = partial(z.archive.open, info)
-            yield Entry(rel, info.file_size, opener, zip_time(info, ctx.zone))
+            yield Entry(rel, info.file_size, partial(z.archive.open, info), hops)
 
 
-def _walk_inner_zip(z: _Zip, info: zipfile.ZipInfo, rel: str, ctx: WalkContext) -> Iterator[Entry]:
+def _walk_inner_zip(
+    z: _Zip, info: zipfile.ZipInfo, hops: tuple[Hop, ...], ctx: WalkContext
+) -> Iterator[Entry]:
+    rel = z.prefix + hops[-1].item
     try:
         data = read_capped(partial(z.archive.open, info), info.file_size)  # charged already
         inner = ctx.stack.enter_context(zipfile.ZipFile(io.BytesIO(data)))
@@ -204,7 +229,7 @@ def _walk_inner_zip(z: _Zip, info: zipfile.ZipInfo, rel: str, ctx: WalkContext) 
     except UNREADABLE as exc:
         ctx.report.invalid[rel] = f"not a readable zip file ({exc})"
         return
-    yield from _walk_zip(_Zip(inner, rel + "/", z.depth + 1), ctx)
+    yield from _walk_zip(_Zip(inner, rel + "/", z.depth + 1, hops), ctx)
 
 
 def _zip_names(z: _Zip, limits: Limits) -> dict[str, zipfile.ZipInfo]:
