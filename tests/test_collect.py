@@ -22,7 +22,7 @@ import pytest
 
 import beth_course.collect as collect_module
 from beth_course.collect import BethCollect, CollectError, CollectReport, PRESETS, collect
-from beth_course.collect import filing, mapping
+from beth_course.collect import FiledSubmission, filing, mapping
 from beth_course.course import Course
 from tests.helpers import REPO, copy_course
 
@@ -434,7 +434,9 @@ def test_force_replaces_an_existing_submission_atomically(course, tmp_path):
     assert filed(course, "ada") == BEN
     assert stamp(course, "ada") == MTIME_TEXT + "\n"
     folder = course.submitted_notebook("ada").parent
-    assert sorted(p.name for p in folder.iterdir()) == ["beth_workshop.ipynb", "timestamp.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "beth_workshop.ipynb", "lms.json", "timestamp.txt",
+    ]
 
 
 def test_students_not_in_the_intake_are_untouched(course, tmp_path):
@@ -445,7 +447,8 @@ def test_students_not_in_the_intake_are_untouched(course, tmp_path):
     after = submitted_tree(course)
     assert {k: v for k, v in after.items() if not k.startswith("jsmith/")} == before
     assert sorted(after.keys() - before.keys()) == [
-        "jsmith/beth_workshop/beth_workshop.ipynb", "jsmith/beth_workshop/timestamp.txt",
+        "jsmith/beth_workshop/beth_workshop.ipynb", "jsmith/beth_workshop/lms.json",
+        "jsmith/beth_workshop/timestamp.txt",
     ]
 
 
@@ -471,6 +474,25 @@ def test_a_failed_write_leaves_no_half_written_notebook(course, tmp_path, monkey
     report = collect(course, intake, now=NOW)
     assert report.kept == {"jsmith": "jsmith/beth_workshop.ipynb"}
     assert list(report.filed) == ["mlee"]
+
+
+def test_a_failed_replacement_keeps_the_existing_submission_whole(course, tmp_path, monkeypatch):
+    """With --force, a write that fails before everything is staged (here lms.json) leaves
+    ada's notebook and timestamp as they were, and no temporary file behind."""
+    before = submitted_tree(course)
+    real_stage = filing._stage
+
+    def failing_stage(target, data):
+        if target.name == "lms.json":
+            raise OSError(28, "No space left on device")
+        return real_stage(target, data)
+
+    monkeypatch.setattr(filing, "_stage", failing_stage)
+    intake = make_folder(tmp_path / "in", {"ada/beth_workshop.ipynb": BEN})
+    with pytest.raises(CollectError, match="No space left on device"):
+        collect(course, intake, force=True, now=NOW)
+    assert submitted_tree(course) == before
+    assert not list(course.folder("submitted").rglob("*.part"))
 
 
 def test_an_intake_holding_the_course_submitted_folder_is_refused(course):
@@ -623,6 +645,7 @@ def test_an_undated_zip_entry_is_stamped_now_and_reported(course, tmp_path):
     report = collect(course, intake, now=NOW)
     assert stamp(course, "jsmith") == "2026-11-29 12:00:00.000000 UTC\n"
     assert report.undated == ["jsmith"]
+    assert report.submissions["jsmith"].time_source == "collection time"
     assert any("collection time" in line and "jsmith" in line for line in report.lines())
 
 
@@ -761,6 +784,89 @@ def test_a_zip_with_two_entries_of_one_name_is_refused(course, tmp_path):
         collect(course, intake, now=NOW)
 
 
+# --- what the LMS says about each submission ----------------------------------------------
+
+
+def lms_json(course: Course, student: str) -> dict:
+    return json.loads((course.submitted_notebook(student).parent / "lms.json").read_text())
+
+
+def test_canvas_name_id_and_late_marker_are_returned_and_written(course, tmp_path):
+    """A late Canvas submission: the report's record and ``lms.json`` carry Canvas's name,
+    its user id, the LATE marker, and that the time is Canvas's zip entry."""
+    set_config(course, "c.BethCollect.timezone = 'UTC'")
+    name = "leemary_LATE_23456_78901_beth_workshop-1.ipynb"
+    intake = make_zip(tmp_path / "export.zip", {name: ADA}, date_time=LMS_TIME)
+    report = collect(course, intake, now=NOW)
+    assert report.submissions["23456"] == FiledSubmission(
+        student="23456", source=name, name="leemary", email=None, lms_user_id="23456",
+        late_marker=True, timestamp="2026-11-22 10:00:00.000000 UTC", time_source="zip entry",
+    )
+    assert lms_json(course, "23456") == {
+        "name": "leemary", "email": None, "lms_user_id": "23456", "late_marker": True,
+        "time_source": "zip entry",
+    }
+
+
+def test_moodle_full_name_is_kept_with_the_participant_id(course, tmp_path):
+    """Moodle's folder gives the person's name with spaces; the id stays the number."""
+    intake = make_folder(tmp_path / "in", {
+        "John Smith_12345_assignsubmission_file_/beth_workshop.ipynb": ADA,
+    })
+    record = collect(course, intake, now=NOW).submissions["12345"]
+    assert (record.name, record.lms_user_id, record.late_marker) == ("John Smith", "12345", False)
+    assert record.time_source == "file modification time"
+
+
+def test_blackboard_user_and_its_file_name_date_are_recorded(course, tmp_path):
+    """Blackboard's user name is its name and LMS id; the time is the attempt date in the
+    file name, and lms.json says so."""
+    intake = make_folder(tmp_path / "in", {
+        "beth_workshop_jsmith_attempt_2026-11-20-10-00-00_beth_workshop.ipynb": ADA,
+    })
+    collect(course, intake, now=NOW)
+    assert lms_json(course, "jsmith") == {
+        "name": "jsmith", "email": None, "lms_user_id": "jsmith", "late_marker": False,
+        "time_source": "file name",
+    }
+
+
+def test_a_student_folder_says_nothing_but_its_time_source(course, tmp_path):
+    """A plain student folder carries no LMS data: lms.json holds nulls and the source."""
+    intake = make_folder(tmp_path / "in", {"jsmith/beth_workshop.ipynb": ADA})
+    collect(course, intake, now=NOW)
+    assert lms_json(course, "jsmith") == {
+        "name": None, "email": None, "lms_user_id": None, "late_marker": False,
+        "time_source": "file modification time",
+    }
+
+
+def test_a_pattern_can_read_name_email_id_and_late_marker(course, tmp_path):
+    """An instructor's pattern with groups name, email, lms_user_id and late fills them
+    from the upload's name."""
+    path = "jsmith@uni.example__Jo Smith__s042__late/beth_workshop.ipynb"
+    pattern = (r"^(?P<email>(?P<student>[a-z]+)@[^/_]+)__(?P<name>[^/_]+)__"
+               r"(?P<lms_user_id>s\d+)__(?P<late>late)?/beth_workshop\.ipynb\Z")
+    intake = make_folder(tmp_path / "in", {path: ADA})
+    collect(course, intake, now=NOW, patterns=[pattern])
+    assert lms_json(course, "jsmith") == {
+        "name": "Jo Smith", "email": "jsmith@uni.example", "lms_user_id": "s042",
+        "late_marker": True, "time_source": "file modification time",
+    }
+
+
+def test_the_summary_says_where_times_came_from_and_who_is_late(course, tmp_path):
+    """Each time source is counted, and the students the LMS marked late are named."""
+    intake = make_zip(tmp_path / "export.zip", {
+        "smithjohn_12345_67890_beth_workshop.ipynb": ADA,
+        "leemary_LATE_23456_78901_beth_workshop.ipynb": BEN,
+        "beth_workshop_pkhan_attempt_2026-11-20-10-00-00_beth_workshop.ipynb": CLEO,
+    })
+    text = "\n".join(collect(course, intake, now=NOW).lines())
+    assert "submission times from: file name (1), zip entry (2)" in text
+    assert "marked late by the LMS: 23456" in text
+
+
 # --- a student's own upload ---------------------------------------------------------------
 # Whatever a student uploads (a zip, the files in their folder) is theirs to name and date.
 # Nothing inside it may choose the student or the submission time.
@@ -896,11 +1002,15 @@ def test_report_lines_name_every_file_not_filed_and_what_to_do(mixed):
 
 
 def test_a_clean_intake_needs_no_attention(course, tmp_path):
-    """When everything is filed the summary is one line and needs_attention is False."""
+    """When everything is filed the summary says what was filed and where its time came
+    from, and needs_attention is False."""
     intake = make_folder(tmp_path / "in", {"jsmith/beth_workshop.ipynb": ADA})
     report = collect(course, intake, now=NOW)
     assert not report.needs_attention
-    assert report.lines() == [f"filed 1 new submission from {tmp_path / 'in'}: jsmith"]
+    assert report.lines() == [
+        f"filed 1 new submission from {tmp_path / 'in'}: jsmith",
+        "submission times from: file modification time (1)",
+    ]
 
 
 def test_a_stray_notebook_in_a_zipped_class_folder_is_unmapped(course, tmp_path):

@@ -4,7 +4,8 @@ Instructors get submissions as a folder or a zip: Colab downloads (``Copy of
 beth_workshop (1).ipynb``), LMS exports that put the student in the file or folder name,
 a folder per student, and any of these nested in folders and zips. :func:`collect` files
 each notebook as ``submitted/<student>/beth_workshop/beth_workshop.ipynb`` with nbgrader's
-``timestamp.txt`` beside it, and reports every file it did not file and why.
+``timestamp.txt`` and an ``lms.json`` beside it, and reports every file it did not file
+and why.
 
 Uploads: what the class's is, and what a student's
 ---------------------------------------------------
@@ -73,8 +74,13 @@ What is filed
   nbgrader would see several students and macOS and Windows one folder.
 - A file that is not a gradable notebook (``grading.worker.check_notebook``) is listed as
   invalid; a repairable one is filed as it is (the grader repairs it).
-- An existing submission is kept unless ``force``; a replacement is written to a temporary
-  file in the same folder and moved into place with :func:`os.replace`.
+- An existing submission is kept unless ``force``. The notebook, ``timestamp.txt`` and
+  ``lms.json`` are each written to a temporary file in the same folder first, then all
+  moved into place with :func:`os.replace`: a failed write leaves what was there.
+- ``lms.json`` says what the download says about the student (``{"name", "email",
+  "lms_user_id", "late_marker", "time_source"}``, null where it says nothing), read from
+  the upload's name by the groups ``name``, ``email``, ``lms_user_id`` and ``late`` of the
+  rule that matched; :attr:`CollectReport.submissions` returns the same.
 
 Timestamps never come from inside a student's upload. They come from the LMS's date in the
 upload's name (the ``timestamp`` group), else the date the class container records for the
@@ -125,10 +131,10 @@ from .limits import (
 )
 from .mapping import PRESETS, SAFE_ID, Mapper, compile_rules, refuse_case_clashes, student_for
 from .reading import Budget, WalkContext, walk
-from .report import CollectReport
+from .report import CollectReport, FiledSubmission
 
 __all__ = [
-    "BethCollect", "CollectError", "CollectReport", "Limits", "PRESETS", "SAFE_ID",
+    "BethCollect", "CollectError", "CollectReport", "FiledSubmission", "Limits", "PRESETS", "SAFE_ID",
     "TIMESTAMP_FORMAT", "MAX_INTAKE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_ZIP_DEPTH",
     "MAX_ZIP_ENTRIES", "collect", "student_for",
 ]

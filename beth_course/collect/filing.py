@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -16,7 +17,10 @@ from .dates import stamp_text
 from .limits import CollectError, size_text
 from .mapping import Claim
 from .reading import UNREADABLE, TooBig
-from .report import CollectReport
+from .report import CollectReport, FiledSubmission
+
+LMS_JSON = "lms.json"
+"""The file beside each filed notebook saying what the download says about it."""
 
 
 @dataclass(frozen=True)
@@ -70,22 +74,6 @@ def read_notebook(claim: Claim, limit: int, scratch: Path, report: CollectReport
     return data
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``target`` whole or not at all: a temporary file beside it, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def file_all(
     course: Course, chosen: dict[str, Chosen], force: bool, now: datetime, report: CollectReport
 ) -> None:
@@ -98,35 +86,86 @@ def file_all(
             if target.read_bytes() != pick.data:
                 report.changed.append(student)
             continue
-        when = pick.claim.when
-        text = stamp_text(when or now)
-        _file_one(course, target, pick.data, text, existed, report)
-        (report.replaced if existed else report.filed)[student] = pick.claim.entry.path
-        report.timestamps[student] = text
-        if when is None:
+        record = submission(student, pick.claim, now)
+        _write_folder(course, target.parent, _files(target.name, pick.data, record), report)
+        (report.replaced if existed else report.filed)[student] = record.source
+        report.timestamps[student] = record.timestamp
+        report.submissions[student] = record
+        if pick.claim.when is None:
             report.undated.append(student)
 
 
-def _file_one(
-    course: Course, target: Path, data: bytes, stamp: str, existed: bool, report: CollectReport
+def submission(student: str, claim: Claim, now: datetime) -> FiledSubmission:
+    """What the download says about ``claim``'s submission (``now``: the collection time)."""
+    marks = claim.marks
+    return FiledSubmission(
+        student=student,
+        source=claim.entry.path,
+        name=marks.get("name"),
+        email=marks.get("email"),
+        lms_user_id=marks.get("lms_user_id"),
+        late_marker=bool(marks.get("late")),
+        timestamp=stamp_text(claim.when or now),
+        time_source=claim.time_source,
+    )
+
+
+def _files(notebook: str, data: bytes, record: FiledSubmission) -> dict[str, bytes]:
+    return {
+        notebook: data,
+        "timestamp.txt": (record.timestamp + "\n").encode(),
+        LMS_JSON: (json.dumps(record.lms_json(), indent=1, ensure_ascii=False) + "\n").encode(),
+    }
+
+
+def _write_folder(
+    course: Course, folder: Path, files: dict[str, bytes], report: CollectReport
 ) -> None:
-    """Write one notebook and its timestamp.txt; on failure undo what this call created."""
-    folder = target.parent
+    """Write ``files`` into ``folder`` all or none: each to a temporary file beside its
+    target first, then all moved into place; on failure undo what this call created."""
     created = [d for d in (folder.parent, folder) if not d.exists()]
+    staged: list[tuple[str, Path]] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, data)
-        write_atomic(folder / "timestamp.txt", (stamp + "\n").encode())
+        for name, data in files.items():
+            staged.append((_stage(folder / name, data), folder / name))
+        for tmp, target in staged:
+            os.replace(tmp, target)
     except OSError as exc:
-        if not existed:
-            with suppress(OSError):
-                target.unlink()
-        for d in reversed(created):
-            with suppress(OSError):
-                d.rmdir()
+        _undo(staged, created)
         done = ", ".join([*report.filed, *report.replaced]) or "none"
         raise CollectError(
-            f"could not write {target.relative_to(course.root)} ({exc.strerror or exc}); "
+            f"could not write {folder.relative_to(course.root)} ({exc.strerror or exc}); "
             f"filed before this: {done}. Fix the cause and collect again: what is filed "
             "is kept, and nothing was half-written"
         ) from exc
+
+
+def _stage(target: Path, data: bytes) -> str:
+    """A temporary file beside ``target`` holding ``data``, flushed to disk."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _undo(staged: list[tuple[str, Path]], created: list[Path]) -> None:
+    """Remove the temporary files left, and the folders this write created with what was
+    moved into them (a folder that existed keeps its files)."""
+    for tmp, target in staged:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if created:
+            with suppress(FileNotFoundError):
+                target.unlink()
+    for folder in reversed(created):
+        with suppress(OSError):
+            folder.rmdir()

@@ -23,18 +23,27 @@ SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 PRESETS: dict[str, str] = {
     "blackboard": (
-        r"^[^/]*?_(?P<student>[^/_]+)_attempt_(?P<timestamp>\d{4}(?:-\d\d){5})"
-        r"(?:_[^/]*)?(?:/[^/]+)*\.ipynb\Z"
+        r"^[^/]*?_(?P<student>(?P<lms_user_id>(?P<name>[^/_]+)))_attempt_"
+        r"(?P<timestamp>\d{4}(?:-\d\d){5})(?:_[^/]*)?(?:/[^/]+)*\.ipynb\Z"
     ),
-    "canvas": r"^[a-z][a-z0-9]*_(?:LATE_)?(?P<student>\d+)_\d+_[^/]*(?:/[^/]+)*\.ipynb\Z",
+    "canvas": (
+        r"^(?P<name>[a-z][a-z0-9]*)_(?P<late>LATE_)?(?P<student>(?P<lms_user_id>\d+))_\d+_"
+        r"[^/]*(?:/[^/]+)*\.ipynb\Z"
+    ),
     "moodle": (
-        r"^[^/]*_(?P<student>\d+)_assignsubmission_file_(?:[^/]*|/(?:[^/]+/)*[^/]+)\.ipynb\Z"
+        r"^(?P<name>[^/]*)_(?P<student>(?P<lms_user_id>\d+))_assignsubmission_file_"
+        r"(?:[^/]*|/(?:[^/]+/)*[^/]+)\.ipynb\Z"
     ),
     "folder": r"^(?P<student>[^/]+)(?<!\.zip)(?<!\.ZIP)/(?:[^/]+/)*[^/]+\.ipynb\Z",
 }
 """The built-in mapping rules, by name, in the order they are tried (module docstring of
 ``beth_course.collect``). Each is matched against the path from the student's upload down
-(``jsmith/week3/beth_workshop.ipynb``) and reads the student from the upload's own name."""
+(``jsmith/week3/beth_workshop.ipynb``) and reads the student from the upload's own name;
+the groups besides ``student`` are what the LMS says (:data:`MARKS`)."""
+
+MARKS = ("name", "email", "lms_user_id", "late", "timestamp")
+"""Named groups a rule may have besides ``student``: the person's name, their email, the
+LMS's id for them, a late marker (any text: present means late) and the LMS's date."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ class Claim:
     """Where ``when`` came from: one of the constants in :mod:`.dates`."""
     folder: str | None
     """The folder the id was read from (``export/jsmith/``), None if read from a file name."""
+    marks: dict[str, str]
+    """What the upload's name says besides the id (:data:`MARKS`)."""
 
 
 def student_for(path: str, patterns: list[str] | None = None) -> str | None:
@@ -199,7 +210,8 @@ class Mapper:
             )
             return None
         when, source = self._time(read, entry.hops[upload.hop])
-        return Claim(read.student, entry, when, source, _folder_of(entry.path, read))
+        folder = _folder_of(entry.path, read)
+        return Claim(read.student, entry, when, source, folder, read.marks)
 
     def _assignment_notebook(self, path: str, base: str) -> re.Match | None:
         """The name match if ``base`` names the assignment's notebook, else None (reported)."""

@@ -9,6 +9,43 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
+@dataclass(frozen=True)
+class FiledSubmission:
+    """One submission written into ``submitted/``, and what the download says about it.
+
+    The LMS's fields are None (``late_marker`` False) where the download does not say.
+    """
+
+    student: str
+    """The student id it was filed under (``submitted/<student>/``)."""
+    source: str
+    """Its path in the intake."""
+    name: str | None
+    """The name the LMS shows (Canvas ``smithjohn``, Moodle ``John Smith``, Blackboard's
+    user name), or a folder's person's name (``Priya Patel``)."""
+    email: str | None
+    lms_user_id: str | None
+    """The LMS's id of the student (Canvas user id, Moodle participant id, Blackboard
+    user name), as the LMS's grade import expects it."""
+    late_marker: bool
+    """Whether the LMS marked it late in the file name (Canvas ``LATE``)."""
+    timestamp: str
+    """What ``timestamp.txt`` says (UTC, nbgrader's format)."""
+    time_source: str
+    """Where the time came from: ``file name``, ``zip entry``, ``file modification time``
+    or ``collection time`` (:mod:`beth_course.collect.dates`)."""
+
+    def lms_json(self) -> dict:
+        """What ``lms.json`` beside the notebook holds."""
+        return {
+            "name": self.name,
+            "email": self.email,
+            "lms_user_id": self.lms_user_id,
+            "late_marker": self.late_marker,
+            "time_source": self.time_source,
+        }
+
+
 @dataclass
 class CollectReport:
     """What :func:`beth_course.collect.collect` did with each file of the intake.
@@ -40,6 +77,9 @@ class CollectReport:
     """source path -> why it is not the assignment's notebook."""
     timestamps: dict[str, str] = field(default_factory=dict)
     """student -> the ``timestamp.txt`` written (filed and replaced submissions)."""
+    submissions: dict[str, FiledSubmission] = field(default_factory=dict)
+    """student -> what the download says about each filed or replaced submission (also
+    written as ``lms.json`` beside the notebook)."""
     undated: list[str] = field(default_factory=list)
     """Students stamped with the collection time: their file carried no date."""
 
@@ -101,6 +141,16 @@ class CollectReport:
 
     def _note_lines(self) -> list[str]:
         out = [f"ignored {source}: {why}" for source, why in self.ignored.items()]
+        sources: dict[str, int] = {}
+        for sub in self.submissions.values():
+            sources[sub.time_source] = sources.get(sub.time_source, 0) + 1
+        if sources:
+            out.append("submission times from: " + ", ".join(
+                f"{where} ({n})" for where, n in sorted(sources.items())
+            ))
+        late = [s for s, sub in self.submissions.items() if sub.late_marker]
+        if late:
+            out.append("marked late by the LMS: " + ", ".join(late))
         if self.undated:
             out.append(
                 "no date in the file name, zip entry or file; stamped with the collection "
