@@ -22,7 +22,7 @@ import pytest
 
 import beth_course.collect as collect_module
 from beth_course.collect import BethCollect, CollectError, CollectReport, PRESETS, collect
-from beth_course.collect import FiledSubmission, filing, mapping
+from beth_course.collect import FiledSubmission, filing, ids, mapping
 from beth_course.course import Course
 from tests.helpers import REPO, copy_course
 
@@ -235,9 +235,10 @@ def test_windows_zip_with_backslashes_maps_like_slashes(course, tmp_path):
 
 
 def test_docstring_examples_of_the_presets_hold():
-    """The module's examples (one per preset) are right."""
-    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (collect_module, mapping)]
-    assert sum(r.attempted for r in results) >= 5 and not any(r.failed for r in results)
+    """The examples of the presets and of making ids from names are right."""
+    modules = (collect_module, mapping, ids)
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in modules]
+    assert sum(r.attempted for r in results) >= 10 and not any(r.failed for r in results)
 
 
 # --- the mapping rule ---------------------------------------------------------------------
@@ -302,8 +303,8 @@ def test_files_no_pattern_maps_are_listed_never_guessed(course, tmp_path):
 
 
 @pytest.mark.parametrize("path, why", [
-    ("John Smith/beth_workshop.ipynb", "not a safe student id"),
     ("jsmith (1)/beth_workshop.ipynb", "not a safe student id"),
+    ("李雷/beth_workshop.ipynb", "no letter or digit an id can hold"),
     ("_hidden/beth_workshop.ipynb", "not a safe student id"),
     ("beth_workshop/beth_workshop.ipynb", "the assignment's name"),
 ])
@@ -328,6 +329,47 @@ def test_a_student_id_with_a_trailing_newline_is_unmapped(course, tmp_path, cont
     assert "not a safe student id" in report.unmapped["eve\n/beth_workshop.ipynb"]
     assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
     assert not [p for p in course.folder("submitted").iterdir() if "\n" in p.name]
+
+
+@pytest.mark.parametrize("folder, student", [
+    ("Priya Patel", "priya_patel"),
+    ("José Núñez", "jose_nunez"),
+    ("Mary-Jane O'Neil", "mary_jane_o_neil"),
+])
+def test_a_folder_named_after_a_person_files_under_a_safe_id(course, tmp_path, folder, student):
+    """A folder per student named with people's names files under an id made from the name
+    (lower case, ASCII, ``_`` between words), and the name is kept."""
+    intake = make_folder(tmp_path / "in", {f"{folder}/beth_workshop.ipynb": ADA})
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {student: f"{folder}/beth_workshop.ipynb"}
+    assert report.submissions[student].name == folder
+    assert lms_json(course, student)["name"] == folder
+
+
+def test_a_folder_named_by_an_email_files_under_its_local_part(course, tmp_path):
+    """``jsmith@uni.example/`` files as jsmith, with the address kept as the email."""
+    intake = make_folder(tmp_path / "in", {"jsmith@uni.example/beth_workshop.ipynb": ADA})
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"jsmith": "jsmith@uni.example/beth_workshop.ipynb"}
+    assert report.submissions["jsmith"].email == "jsmith@uni.example"
+
+
+def test_two_names_that_make_one_id_are_a_conflict(course, tmp_path):
+    """'Priya Patel' and 'priya_patel' would both be priya_patel: nothing is guessed, both
+    are reported with the names, the others are filed."""
+    intake = make_folder(tmp_path / "in", {
+        "Priya Patel/beth_workshop.ipynb": ADA,
+        "priya_patel/beth_workshop.ipynb": BEN,
+        "mlee/beth_workshop.ipynb": CLEO,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
+    assert sorted(report.id_conflicts) == [
+        "Priya Patel/beth_workshop.ipynb", "priya_patel/beth_workshop.ipynb",
+    ]
+    why = report.id_conflicts["Priya Patel/beth_workshop.ipynb"]
+    assert "'Priya Patel' and 'priya_patel' both make the id 'priya_patel'" in why
+    assert not (course.folder("submitted") / "priya_patel").exists()
 
 
 def test_unsafe_id_from_a_custom_pattern_is_unmapped(course, tmp_path):
@@ -962,7 +1004,7 @@ def mixed(course, tmp_path) -> tuple[Course, CollectReport, set[str]]:
         "class/mlee/beth_workshop.ipynb": ADA,                     # conflict
         "class/mlee/Copy of beth_workshop.ipynb": BEN,             # conflict
         "class/Copy of beth_workshop.ipynb": CLEO,                 # unmapped
-        "class/John Smith/beth_workshop.ipynb": CLEO,              # unmapped (unsafe)
+        "class/jsmith (1)/beth_workshop.ipynb": CLEO,              # unmapped (unsafe)
         "class/pkhan/beth_workshop.ipynb": b"not json",            # invalid
         "class/LEE/beth_workshop.ipynb": ADA,                      # id conflict (case)
         "class/lee/beth_workshop.ipynb": BEN,                      # id conflict (case)

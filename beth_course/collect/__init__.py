@@ -64,14 +64,17 @@ What is filed
   ``.ipynb_checkpoints/``, ``Thumbs.db`` and ``desktop.ini`` are skipped silently.
 - Student ids must be safe folder names, the whole id matching ``[A-Za-z0-9][A-Za-z0-9_.-]*``
   (so ``eve\\n`` is not one), and not the assignment's name; otherwise the file is listed as
-  unmapped. Nothing is guessed.
+  unmapped. A person's name becomes one (``Priya Patel`` -> ``priya_patel``, ``José`` ->
+  ``jose``) and an email address its local part; the name or address is kept in
+  ``lms.json``. Nothing else is guessed.
 - A notebook whose student a pattern would read from a folder that also holds other
   students' submissions (``export/beth_workshop.ipynb`` beside ``export/jsmith/...``) is
   unmapped: that folder is the class's, not a student's.
 - Two notebooks for one student in the same intake are a conflict: neither is filed.
 - Student ids that differ only by case (``ADA``, ``Ada``, ``ada``), in the intake or from a
   student already in ``submitted/``, are an id conflict: none of them is filed, since
-  nbgrader would see several students and macOS and Windows one folder.
+  nbgrader would see several students and macOS and Windows one folder. So is one id made
+  from several names (``Priya Patel/`` and ``priya_patel/``).
 - A file that is not a gradable notebook (``grading.worker.check_notebook``) is listed as
   invalid; a repairable one is filed as it is (the grader repairs it).
 - An existing submission is kept unless ``force``. The notebook, ``timestamp.txt`` and
@@ -103,9 +106,10 @@ intake refused (:class:`CollectError`) before anything is written. A notebook ov
 
 Layout
 ------
-``reading`` walks folders and zips (the extractor), ``mapping`` maps paths to students
-(the collector), ``filing`` checks and writes the notebooks, ``report`` says what happened,
-``dates`` and ``limits`` hold what they share.
+``reading`` walks folders and zips (the extractor); ``uploads`` finds each student's upload
+in them, ``mapping`` maps paths to students with the presets and patterns, and ``ids``
+checks the ids (together, the collector); ``filing`` checks and writes the notebooks;
+``report`` says what happened; ``dates`` and ``limits`` hold what they share.
 """
 
 from __future__ import annotations
@@ -129,7 +133,8 @@ from .limits import (
     CollectError,
     Limits,
 )
-from .mapping import PRESETS, SAFE_ID, Mapper, compile_rules, refuse_case_clashes, student_for
+from .ids import SAFE_ID, refuse_id_clashes
+from .mapping import PRESETS, Mapper, compile_rules, student_for
 from .reading import Budget, WalkContext, walk
 from .report import CollectReport, FiledSubmission
 
@@ -239,7 +244,7 @@ def collect(
         ctx = WalkContext(stack, report, where, limits, Budget(limits.intake_bytes))
         entries = list(walk(root, ctx))
         claims = Mapper(course, rules, where, report).claims(entries)
-        refuse_case_clashes(claims, _existing_students(course), report)
+        refuse_id_clashes(claims, _existing_students(course), report)
         chosen = choose(claims, limits.notebook_bytes, Path(scratch), report)
         file_all(course, chosen, force, now, report)
     return report

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from ..course import Course
 from .dates import COLLECTION_TIME, FILE_NAME, parse_stamp
+from .ids import to_id, unsafe
 from .limits import CollectError
 from .reading import Entry, Hop
 from .report import CollectReport
 from .uploads import Layout, Upload
-
-SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-"""A safe student id, matched against the whole id (:meth:`re.Pattern.fullmatch`)."""
 
 PRESETS: dict[str, str] = {
     "blackboard": (
@@ -97,6 +95,8 @@ class Claim:
     """The folder the id was read from (``export/jsmith/``), None if read from a file name."""
     marks: dict[str, str]
     """What the upload's name says besides the id (:data:`MARKS`)."""
+    raw: str
+    """The text the id was made from (``Priya Patel`` for ``priya_patel``)."""
 
 
 def student_for(path: str, patterns: list[str] | None = None) -> str | None:
@@ -197,7 +197,8 @@ class Mapper:
                 f"no pattern matches this path (tried {len(self.rules)}); nothing is guessed"
             )
             return None
-        why = unsafe(read.student, self.course)
+        student, said = to_id(read.student)
+        why = unsafe(student, self.course)
         if why:
             self.report.unmapped[entry.path] = f"{read.student!r} {why}"
             return None
@@ -211,7 +212,7 @@ class Mapper:
             return None
         when, source = self._time(read, entry.hops[upload.hop])
         folder = _folder_of(entry.path, read)
-        return Claim(read.student, entry, when, source, folder, read.marks)
+        return Claim(student, entry, when, source, folder, {**said, **read.marks}, read.student)
 
     def _assignment_notebook(self, path: str, base: str) -> re.Match | None:
         """The name match if ``base`` names the assignment's notebook, else None (reported)."""
@@ -259,40 +260,3 @@ class Mapper:
 
 def _folder_of(path: str, read: Read) -> str | None:
     return path[: read.end + 1] if path[read.end : read.end + 1] == "/" else None
-
-
-def unsafe(student: str, course: Course) -> str | None:
-    """Why ``student`` cannot be a student id here, or None if it can."""
-    if not SAFE_ID.fullmatch(student):
-        return (
-            "is not a safe student id: ids start with a letter or digit and hold only "
-            "letters, digits, '_', '.' and '-'"
-        )
-    if student.lower() in (course.assignment.lower(), course.notebook.lower()):
-        return "is the assignment's name, not a student's"
-    return None
-
-
-def refuse_case_clashes(
-    claims: dict[str, list[Claim]], existing: set[str], report: CollectReport
-) -> None:
-    """Move students whose ids differ only by case (from each other in this intake, or from
-    a student already in submitted/) out of ``claims`` into ``report.id_conflicts``."""
-    by_fold: dict[str, list[str]] = {}
-    for student in claims:
-        by_fold.setdefault(student.casefold(), []).append(student)
-    clashing: dict[str, str] = {}
-    for student in sorted(claims):
-        twins = [s for s in by_fold[student.casefold()] if s != student]
-        filed_twins = [e for e in existing if e.casefold() == student.casefold()]
-        if twins:
-            why = "in this intake"
-        elif filed_twins and student not in existing:
-            twins, why = filed_twins, "already in submitted/"
-        else:
-            continue
-        others = ", ".join(repr(t) for t in sorted(twins))
-        clashing[student] = f"its student id {student!r} differs only by case from {others}, {why}"
-    for student, why in clashing.items():
-        for claim in claims.pop(student):
-            report.id_conflicts[claim.entry.path] = why

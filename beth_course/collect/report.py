@@ -72,7 +72,7 @@ class CollectReport:
     """student -> the source paths of their several notebooks; none was filed."""
     id_conflicts: dict[str, str] = field(default_factory=dict)
     """source path -> why its student id clashes with another (it differs only by case from
-    one in the intake or in submitted/); none of the clashing ones was filed."""
+    one in the intake or in submitted/, or several names make it); none was filed."""
     ignored: dict[str, str] = field(default_factory=dict)
     """source path -> why it is not the assignment's notebook."""
     timestamps: dict[str, str] = field(default_factory=dict)
@@ -125,7 +125,8 @@ class CollectReport:
         if self.id_conflicts:
             out.append(
                 "  give each student one id: rename the folders or files (or map them with "
-                "--pattern) so that no two ids differ only by case; nothing is guessed"
+                "--pattern) so that no two ids differ only by case or are made from different "
+                "names; nothing is guessed"
             )
         out += [f"NOT FILED, no student for {path}: {why}" for path, why in self.unmapped.items()]
         if self.unmapped:
