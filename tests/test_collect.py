@@ -946,7 +946,9 @@ def test_an_lms_name_in_a_students_folder_does_not_name_another_student(course, 
     """In a folder per student, jsmith names a file like mlee's Blackboard attempt: it is
     not filed as mlee's, nor dated by the name (it is not jsmith's notebook either)."""
     forged = "beth_workshop_mlee_attempt_2001-01-01-00-00-00_beth_workshop.ipynb"
-    intake = make_folder(tmp_path / "in", {f"jsmith/{forged}": ADA, "pkhan/beth_workshop.ipynb": CLEO})
+    intake = make_folder(tmp_path / "in", {
+        f"jsmith/{forged}": ADA, "pkhan/beth_workshop.ipynb": CLEO,
+    })
     report = collect(course, intake, now=NOW)
     assert report.filed == {"pkhan": "pkhan/beth_workshop.ipynb"}
     assert "not the assignment's notebook" in report.ignored[f"jsmith/{forged}"]
@@ -975,6 +977,20 @@ def test_a_date_a_pattern_reads_inside_an_upload_is_not_used(course, tmp_path):
     report = collect(course, intake, now=NOW, patterns=[pattern])
     assert report.filed == {"jsmith": "jsmith/2001-01-01-00-00-00/beth_workshop.ipynb"}
     assert stamp(course, "jsmith") == MTIME_TEXT + "\n"
+
+
+def test_a_single_lms_named_folder_is_an_upload_not_a_wrapper(course, tmp_path):
+    """A Moodle export of one student whose upload holds two folders: the one top folder is
+    that student's (Moodle names it), not a class folder to read student folders from."""
+    top = "John Smith_12345_assignsubmission_file_"
+    intake = make_zip(tmp_path / "moodle.zip", {
+        f"{top}/a/beth_workshop.ipynb": ADA, f"{top}/b/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW)
+    assert sorted(report.conflicts["12345"]) == [
+        f"{top}/a/beth_workshop.ipynb", f"{top}/b/beth_workshop.ipynb",
+    ]
+    assert not report.filed
 
 
 def test_folders_inside_a_students_folder_do_not_name_students(course, tmp_path):

@@ -11,10 +11,11 @@ Uploads: what the class's is, and what a student's
 ---------------------------------------------------
 The intake is the class's: the instructor's folder or the LMS's zip. So is a zip at its
 top that no pattern names for a student (an LMS download put in a folder), and a zip's one
-folder when it holds several folders (``Submissions/jsmith/...``, what zipping a class
-folder makes). Each item at the top of these is a student's *upload*: an LMS-named file,
-folder or zip, or a student's folder. Everything inside an upload is the student's to name
-and date, so no preset reads a student id, and nothing reads a date, from inside one.
+folder when it holds several folders and no LMS names it for a student
+(``Submissions/jsmith/...``, what zipping a class folder makes). Each item at the top of
+these is a student's *upload*: an LMS-named file, folder or zip, or a student's folder.
+Everything inside an upload is the student's to name and date, so no preset reads a
+student id, and nothing reads a date or an LMS mark, from inside one.
 
 How a file finds its student
 ----------------------------
@@ -139,8 +140,8 @@ from .reading import Budget, WalkContext, walk
 from .report import CollectReport, FiledSubmission
 
 __all__ = [
-    "BethCollect", "CollectError", "CollectReport", "FiledSubmission", "Limits", "PRESETS", "SAFE_ID",
-    "TIMESTAMP_FORMAT", "MAX_INTAKE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_ZIP_DEPTH",
+    "BethCollect", "CollectError", "CollectReport", "FiledSubmission", "Limits", "PRESETS",
+    "SAFE_ID", "TIMESTAMP_FORMAT", "MAX_INTAKE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_ZIP_DEPTH",
     "MAX_ZIP_ENTRIES", "collect", "student_for",
 ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+
 from ..course import Course
 from .dates import COLLECTION_TIME, FILE_NAME, parse_stamp
 from .ids import to_id, unsafe
@@ -50,7 +51,8 @@ class Rule:
     anywhere in the path relative to the intake)."""
 
     regex: re.Pattern
-    preset: bool
+    preset: str | None
+    """The preset's name; None for the instructor's regex."""
 
     def read(self, path: str, upload: Upload) -> Read | None:
         """What this rule reads from ``path``, or None if it does not match there."""
@@ -134,7 +136,7 @@ def compile_rules(patterns: list[str]) -> list[Rule]:
     rules = []
     for text in patterns:
         if text in PRESETS:
-            rules.append(Rule(re.compile(PRESETS[text]), preset=True))
+            rules.append(Rule(re.compile(PRESETS[text]), preset=text))
             continue
         try:
             regex = re.compile(text)
@@ -145,7 +147,7 @@ def compile_rules(patterns: list[str]) -> list[Rule]:
                 f"pattern {text!r} has no group (?P<student>...) to read the student id from "
                 f"(or is not a preset: {', '.join(PRESETS)})"
             )
-        rules.append(Rule(regex, preset=False))
+        rules.append(Rule(regex, preset=None))
     return rules
 
 
@@ -176,15 +178,15 @@ class Mapper:
 
     def claims(self, entries: list[Entry]) -> dict[str, list[Claim]]:
         """student -> the notebooks mapped to them; every other file goes into the report."""
-        layout = Layout(entries, self._names_student)
+        layout = Layout(entries, self._lms_names)
         found = [self._claim(entry, layout.upload(entry)) for entry in entries]
         return self._without_class_folders([c for c in found if c is not None])
 
-    def _names_student(self, path: str, upload: Upload) -> bool:
-        return any(
-            read and upload.start <= read.start and read.end <= upload.end
-            for read in (rule.read(path, upload) for rule in self.rules)
-        )
+    def _lms_names(self, path: str, upload: Upload) -> bool:
+        """Whether a rule other than the folder preset (which takes any folder) reads a
+        student from the upload's own name: then it is an upload, whatever it holds."""
+        reads = (rule.read(path, upload) for rule in self.rules if rule.preset != "folder")
+        return any(r and upload.start <= r.start and r.end <= upload.end for r in reads)
 
     def _claim(self, entry: Entry, upload: Upload) -> Claim | None:
         base = entry.path.rsplit("/", 1)[-1]
@@ -229,7 +231,8 @@ class Mapper:
     def _time(self, read: Read, hop: Hop) -> tuple[datetime | None, str]:
         """The LMS's date in the upload's name, else the date its class container records
         for the upload, else none (the collection time will be used)."""
-        stamp = parse_stamp(read.marks["timestamp"], self.zone) if "timestamp" in read.marks else None
+        text = read.marks.get("timestamp")
+        stamp = parse_stamp(text, self.zone) if text else None
         if stamp:
             return stamp, FILE_NAME
         if hop.when:

@@ -4,7 +4,8 @@ student or date a submission.
 The intake is the class's, and so is every zip at its top that no pattern names for a
 student (an LMS download the instructor put in a folder): these are *class containers*.
 A zip whose entries all sit in one folder holding several folders (what zipping a class
-folder makes) is read from inside that folder. The first item of a path inside a class
+folder makes) is read from inside that folder, unless an LMS names that folder for a
+student (a Moodle export of one student). The first item of a path inside a class
 container is a student's *upload*: an LMS-named file, folder or zip, or a student's own
 folder. The presets read the student and the LMS's marks from the upload's own name, and
 the time is the one the class container records for it. Names and dates inside an upload
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .dates import ZIP_ENTRY
-from .reading import Entry, Hop
+from .reading import Entry
 
 
 @dataclass(frozen=True)
@@ -30,33 +31,46 @@ class Upload:
     end: int
 
 
-NamesStudent = Callable[[str, Upload], bool]
-"""Whether some pattern reads a student from the upload's own name in this path."""
+LmsNames = Callable[[str, Upload], bool]
+"""Whether a pattern (other than the folder preset) reads a student from the upload's own
+name in this path: an LMS-named upload."""
 
 
 class Layout:
     """The class containers and uploads of one intake."""
 
-    def __init__(self, entries: Iterable[Entry], names_student: NamesStudent):
+    def __init__(self, entries: Iterable[Entry], lms_names: LmsNames):
         self.wrappers = _wrappers(entries)
-        self.names_student = names_student
+        self.lms_names = lms_names
 
     def upload(self, entry: Entry) -> Upload:
         """The upload ``entry`` belongs to (a top-level zip named for no student is a class
         container: the upload is looked for inside it)."""
-        for index, hop in enumerate(entry.hops):
-            skip = self._wrapper_length(hop)
-            start = len(hop.container) + skip
-            top = entry.path[start:].split("/", 1)[0]
-            upload = Upload(index, start, start + len(top))
-            is_zip = hop.item[skip:] == top and index + 1 < len(entry.hops)
-            if not is_zip or self.names_student(entry.path, upload):
-                return upload
-        raise AssertionError(f"{entry.path}: its last hop is a file, not a zip")
+        index = 0
+        upload = self._top(entry, index)
+        while self._is_zip(entry, upload) and not self.lms_names(entry.path, upload):
+            index += 1
+            upload = self._top(entry, index)
+        return upload
 
-    def _wrapper_length(self, hop: Hop) -> int:
-        wrapper = self.wrappers.get(hop.container)
-        return len(wrapper) + 1 if wrapper and hop.item.startswith(wrapper + "/") else 0
+    def _top(self, entry: Entry, index: int) -> Upload:
+        """The first item inside the container of ``entry.hops[index]``, below its wrapper
+        folder unless an LMS names that folder for a student."""
+        hop = entry.hops[index]
+        start = len(hop.container)
+        top = Upload(index, start, start + len(hop.item.split("/", 1)[0]))
+        if hop.container not in self.wrappers or self.lms_names(entry.path, top):
+            return top
+        start = top.end + 1
+        return Upload(index, start, start + len(hop.item[start - top.start :].split("/", 1)[0]))
+
+    @staticmethod
+    def _is_zip(entry: Entry, upload: Upload) -> bool:
+        """Whether the item is a zip on the way to the file (not the file, not a folder)."""
+        next_container = upload.hop + 1 < len(entry.hops)
+        return next_container and entry.hops[upload.hop + 1].container == (
+            entry.path[: upload.end] + "/"
+        )
 
 
 def _wrappers(entries: Iterable[Entry]) -> dict[str, str]:
