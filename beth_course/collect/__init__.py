@@ -207,9 +207,9 @@ def collect(
     force : bool
         Replace existing submissions (the default keeps them and says so).
     patterns : list of str, optional
-        Regular expressions mapping a path to a student (group ``student``), tried in
-        order. Default: ``c.BethCollect.patterns`` from ``nbgrader_config.py``, else
-        :data:`PRESETS`.
+        Preset names (:data:`PRESETS`) and regular expressions mapping a path to a
+        student (group ``student``), tried in order. Default: ``c.BethCollect.patterns``
+        from ``nbgrader_config.py``, else every preset.
     now : datetime, optional
         The collection time, used only for files that carry no date (default: now; a
         naive value is read as local time).
@@ -217,7 +217,8 @@ def collect(
     Returns
     -------
     CollectReport
-        Where every file went; ``report.lines()`` says it for a person.
+        Where every file went, and for each submission written what the download says
+        about it (``report.submissions``); ``report.lines()`` says it for a person.
 
     Raises
     ------

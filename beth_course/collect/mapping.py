@@ -179,7 +179,7 @@ class Mapper:
     def claims(self, entries: list[Entry]) -> dict[str, list[Claim]]:
         """student -> the notebooks mapped to them; every other file goes into the report."""
         layout = Layout(entries, self._lms_names)
-        found = [self._claim(entry, layout.upload(entry)) for entry in entries]
+        found = [self._claim(entry, layout) for entry in entries]
         return self._without_class_folders([c for c in found if c is not None])
 
     def _lms_names(self, path: str, upload: Upload) -> bool:
@@ -188,11 +188,12 @@ class Mapper:
         reads = (rule.read(path, upload) for rule in self.rules if rule.preset != "folder")
         return any(r and upload.start <= r.start and r.end <= upload.end for r in reads)
 
-    def _claim(self, entry: Entry, upload: Upload) -> Claim | None:
+    def _claim(self, entry: Entry, layout: Layout) -> Claim | None:
         base = entry.path.rsplit("/", 1)[-1]
         named = self._assignment_notebook(entry.path, base)
         if named is None:
             return None
+        upload = layout.upload(entry)
         read = _first_read(entry.path, upload, self.rules)
         if read is None:
             self.report.unmapped[entry.path] = (
