@@ -943,8 +943,9 @@ def test_an_lms_name_inside_a_students_zip_does_not_name_another_student(course,
 
 
 def test_an_lms_name_in_a_students_folder_does_not_name_another_student(course, tmp_path):
-    """In a folder per student, jsmith names a file like mlee's Blackboard attempt: it is
-    not filed as mlee's, nor dated by the name (it is not jsmith's notebook either)."""
+    """In a folder per student, jsmith names a file like mlee's Blackboard attempt dated
+    2001: it is not filed as mlee's; it is jsmith's, and by its name not the assignment's
+    notebook, so it is ignored with the reason."""
     forged = "beth_workshop_mlee_attempt_2001-01-01-00-00-00_beth_workshop.ipynb"
     intake = make_folder(tmp_path / "in", {
         f"jsmith/{forged}": ADA, "pkhan/beth_workshop.ipynb": CLEO,
