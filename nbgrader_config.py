@@ -58,8 +58,8 @@ c.BethSandbox.submission_timeout = 900
 # Numeric threads per submission; `--workers` defaults to one submission per core.
 c.BethSandbox.threads = 1
 
-# How `beth-course collect` maps downloaded files to student ids: regular expressions with a
-# named group `student`, tried in order on each file's path inside the download. The
-# built-in presets cover Canvas, Moodle, Blackboard and a folder per student (see
-# beth_course/collect.py). To key Canvas downloads on the name instead of the numeric id:
-# c.BethCollect.patterns = [r"^(?:.*/)?(?P<student>[a-z]+)_(?:LATE_)?\d+_\d+_[^/]*\.ipynb$"]
+# How `beth-course collect` maps downloaded files to student ids: preset names (blackboard,
+# canvas, moodle, folder: the default, in that order) and regular expressions with a named
+# group `student`, tried in order on each file's path inside the download (see
+# beth_course/collect/__init__.py). To key Canvas downloads on the name instead of the id:
+# c.BethCollect.patterns = [r"^(?P<student>[a-z]+)_(?:LATE_)?\d+_\d+_[^/]*\.ipynb\Z"]

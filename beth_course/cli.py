@@ -230,8 +230,9 @@ COMMANDS = {
             (("--force",), dict(action="store_true",
               help="replace submissions already filed for the same students")),
             (("--pattern",), dict(action="append", metavar="REGEX",
-              help="map paths to students with this regex (named group 'student'); "
-                   "repeatable, tried in order, replaces the presets")),
+              help="map paths to students with this regex (named group 'student') or "
+                   "preset (blackboard, canvas, moodle, folder); repeatable, tried in "
+                   "order, replaces the presets")),
         ],
     ),
     "autograde": (

@@ -22,6 +22,7 @@ import pytest
 
 import beth_course.collect as collect_module
 from beth_course.collect import BethCollect, CollectError, CollectReport, PRESETS, collect
+from beth_course.collect import FiledSubmission, filing, ids, mapping
 from beth_course.course import Course
 from tests.helpers import REPO, copy_course
 
@@ -117,10 +118,10 @@ def test_colab_downloads_in_student_folders_are_filed(course, tmp_path):
 
 
 def test_plain_and_nbgrader_folder_layouts_map_to_the_folder(course, tmp_path):
-    """``jsmith/beth_workshop.ipynb`` and ``mlee/beth_workshop/beth_workshop.ipynb`` file
-    under the student folder's name, also below an enclosing folder."""
+    """``jsmith/beth_workshop.ipynb`` and nbgrader's ``mlee/beth_workshop/beth_workshop.ipynb``
+    file under the name of the student's folder at the top of the intake."""
     intake = make_folder(tmp_path / "in", {
-        "section-a/jsmith/beth_workshop.ipynb": ADA,
+        "jsmith/beth_workshop.ipynb": ADA,
         "mlee/beth_workshop/beth_workshop.ipynb": BEN,
     })
     report = collect(course, intake, now=NOW)
@@ -198,19 +199,20 @@ def test_zip_with_a_top_folder_and_mac_junk_files_everything_silently(course, tm
     assert not (report.unmapped or report.invalid or report.ignored or report.conflicts)
 
 
-def test_zips_nested_in_folders_count_as_folders(course, tmp_path):
-    """A zip inside the intake folder is read as a folder named after it; its LMS layout is
-    mapped like any other, and the report shows the path through the zip."""
-    root = make_folder(tmp_path / "in", {"section-b/pkhan/beth_workshop.ipynb": CLEO})
-    make_zip(root / "section-a" / "canvas.zip", {
+def test_zips_at_the_top_of_the_intake_are_read_as_part_of_the_class(course, tmp_path):
+    """A zip at the top of the intake folder (an LMS download put there), and a zip at the
+    top of that one, named for no student, hold the class's uploads: their layouts are
+    mapped like any other, and the report shows the path through the zips."""
+    root = make_folder(tmp_path / "in", {"pkhan/beth_workshop.ipynb": CLEO})
+    make_zip(root / "canvas.zip", {
         "smithjohn_12345_67890_beth_workshop.ipynb": ADA,
         "inner.zip": zip_bytes({"mlee/beth_workshop.ipynb": BEN}),
     })
     report = collect(course, root, now=NOW)
     assert report.filed == {
-        "12345": "section-a/canvas.zip/smithjohn_12345_67890_beth_workshop.ipynb",
-        "mlee": "section-a/canvas.zip/inner.zip/mlee/beth_workshop.ipynb",
-        "pkhan": "section-b/pkhan/beth_workshop.ipynb",
+        "12345": "canvas.zip/smithjohn_12345_67890_beth_workshop.ipynb",
+        "mlee": "canvas.zip/inner.zip/mlee/beth_workshop.ipynb",
+        "pkhan": "pkhan/beth_workshop.ipynb",
     }
     assert [filed(course, s) for s in ("12345", "mlee", "pkhan")] == [ADA, BEN, CLEO]
 
@@ -233,9 +235,10 @@ def test_windows_zip_with_backslashes_maps_like_slashes(course, tmp_path):
 
 
 def test_docstring_examples_of_the_presets_hold():
-    """The module's examples (one per preset) are right."""
-    result = doctest.testmod(collect_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 5 and result.failed == 0
+    """The examples of the presets and of making ids from names are right."""
+    modules = (collect_module, mapping, ids)
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in modules]
+    assert sum(r.attempted for r in results) >= 10 and not any(r.failed for r in results)
 
 
 # --- the mapping rule ---------------------------------------------------------------------
@@ -250,6 +253,16 @@ def test_patterns_argument_replaces_the_presets(course, tmp_path):
     report = collect(course, intake, now=NOW, patterns=[pattern])
     assert report.filed == {"jsmith": "hw/jsmith-beth_workshop.ipynb"}
     assert filed(course, "jsmith") == ADA
+
+
+def test_a_preset_name_in_patterns_selects_that_preset(course, tmp_path):
+    """``patterns=["canvas"]`` files Canvas names only: a student folder is then unmapped."""
+    intake = make_folder(tmp_path / "in", {
+        "smithjohn_12345_67890_beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW, patterns=["canvas"])
+    assert report.filed == {"12345": "smithjohn_12345_67890_beth_workshop.ipynb"}
+    assert list(report.unmapped) == ["mlee/beth_workshop.ipynb"]
 
 
 def test_patterns_are_read_from_nbgrader_config(course, tmp_path):
@@ -290,8 +303,8 @@ def test_files_no_pattern_maps_are_listed_never_guessed(course, tmp_path):
 
 
 @pytest.mark.parametrize("path, why", [
-    ("John Smith/beth_workshop.ipynb", "not a safe student id"),
     ("jsmith (1)/beth_workshop.ipynb", "not a safe student id"),
+    ("李雷/beth_workshop.ipynb", "no letter or digit an id can hold"),
     ("_hidden/beth_workshop.ipynb", "not a safe student id"),
     ("beth_workshop/beth_workshop.ipynb", "the assignment's name"),
 ])
@@ -301,6 +314,62 @@ def test_unsafe_student_ids_are_unmapped(course, tmp_path, path, why):
     report = collect(course, make_folder(tmp_path / "in", {path: ADA}), now=NOW)
     assert why in report.unmapped[path]
     assert not report.filed and submitted_tree(course) == before
+
+
+@pytest.mark.parametrize("container", ["folder", "zip"])
+def test_a_student_id_with_a_trailing_newline_is_unmapped(course, tmp_path, container):
+    """A folder named ``eve\\n`` passes a check anchored with ``$`` (which also matches
+    before a final newline); the whole id must be safe, so it is unmapped, not filed."""
+    files = {"eve\n/beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN}
+    if container == "zip":
+        intake = make_zip(tmp_path / "in.zip", files)
+    else:
+        intake = make_folder(tmp_path / "in", files)
+    report = collect(course, intake, now=NOW)
+    assert "not a safe student id" in report.unmapped["eve\n/beth_workshop.ipynb"]
+    assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
+    assert not [p for p in course.folder("submitted").iterdir() if "\n" in p.name]
+
+
+@pytest.mark.parametrize("folder, student", [
+    ("Priya Patel", "priya_patel"),
+    ("José Núñez", "jose_nunez"),
+    ("Mary-Jane O'Neil", "mary_jane_o_neil"),
+])
+def test_a_folder_named_after_a_person_files_under_a_safe_id(course, tmp_path, folder, student):
+    """A folder per student named with people's names files under an id made from the name
+    (lower case, ASCII, ``_`` between words), and the name is kept."""
+    intake = make_folder(tmp_path / "in", {f"{folder}/beth_workshop.ipynb": ADA})
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {student: f"{folder}/beth_workshop.ipynb"}
+    assert report.submissions[student].name == folder
+    assert lms_json(course, student)["name"] == folder
+
+
+def test_a_folder_named_by_an_email_files_under_its_local_part(course, tmp_path):
+    """``jsmith@uni.example/`` files as jsmith, with the address kept as the email."""
+    intake = make_folder(tmp_path / "in", {"jsmith@uni.example/beth_workshop.ipynb": ADA})
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"jsmith": "jsmith@uni.example/beth_workshop.ipynb"}
+    assert report.submissions["jsmith"].email == "jsmith@uni.example"
+
+
+def test_two_names_that_make_one_id_are_a_conflict(course, tmp_path):
+    """'Priya Patel' and 'priya_patel' would both be priya_patel: nothing is guessed, both
+    are reported with the names, the others are filed."""
+    intake = make_folder(tmp_path / "in", {
+        "Priya Patel/beth_workshop.ipynb": ADA,
+        "priya_patel/beth_workshop.ipynb": BEN,
+        "mlee/beth_workshop.ipynb": CLEO,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
+    assert sorted(report.id_conflicts) == [
+        "Priya Patel/beth_workshop.ipynb", "priya_patel/beth_workshop.ipynb",
+    ]
+    why = report.id_conflicts["Priya Patel/beth_workshop.ipynb"]
+    assert "'Priya Patel' and 'priya_patel' both make the id 'priya_patel'" in why
+    assert not (course.folder("submitted") / "priya_patel").exists()
 
 
 def test_unsafe_id_from_a_custom_pattern_is_unmapped(course, tmp_path):
@@ -342,6 +411,37 @@ def test_two_notebooks_for_one_student_are_a_conflict(course, tmp_path):
     assert not (course.folder("submitted") / "jsmith").exists()
 
 
+def test_ids_that_differ_only_by_case_are_a_conflict(course, tmp_path):
+    """ADA, Ada and ada would be three students to nbgrader and one folder on macOS or
+    Windows: none of them is filed, each is reported, the others in the intake go in."""
+    before = submitted_tree(course)
+    intake = make_folder(tmp_path / "in", {
+        "JSMITH/beth_workshop.ipynb": ADA,
+        "Jsmith/beth_workshop.ipynb": BEN,
+        "jsmith/beth_workshop.ipynb": CLEO,
+        "mlee/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"mlee": "mlee/beth_workshop.ipynb"}
+    assert sorted(report.id_conflicts) == [
+        "JSMITH/beth_workshop.ipynb", "Jsmith/beth_workshop.ipynb", "jsmith/beth_workshop.ipynb",
+    ]
+    assert "differs only by case from 'Jsmith', 'jsmith'" in report.id_conflicts[
+        "JSMITH/beth_workshop.ipynb"]
+    assert {k: v for k, v in submitted_tree(course).items() if not k.startswith("mlee/")} == before
+
+
+def test_an_id_differing_only_by_case_from_a_filed_student_is_a_conflict(course, tmp_path):
+    """``Ada`` is not filed beside the ``ada`` already in submitted/, even with force."""
+    before = submitted_tree(course)
+    intake = make_folder(tmp_path / "in", {"Ada/beth_workshop.ipynb": BEN})
+    report = collect(course, intake, force=True, now=NOW)
+    assert not report.filed and not report.replaced
+    assert "already in submitted/" in report.id_conflicts["Ada/beth_workshop.ipynb"]
+    assert submitted_tree(course) == before
+    assert report.needs_attention
+
+
 def test_the_same_student_in_two_layouts_is_a_conflict(course, tmp_path):
     """Two Blackboard attempts of one student: never pick one."""
     intake = make_folder(tmp_path / "in", {
@@ -376,7 +476,9 @@ def test_force_replaces_an_existing_submission_atomically(course, tmp_path):
     assert filed(course, "ada") == BEN
     assert stamp(course, "ada") == MTIME_TEXT + "\n"
     folder = course.submitted_notebook("ada").parent
-    assert sorted(p.name for p in folder.iterdir()) == ["beth_workshop.ipynb", "timestamp.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "beth_workshop.ipynb", "lms.json", "timestamp.txt",
+    ]
 
 
 def test_students_not_in_the_intake_are_untouched(course, tmp_path):
@@ -387,7 +489,8 @@ def test_students_not_in_the_intake_are_untouched(course, tmp_path):
     after = submitted_tree(course)
     assert {k: v for k, v in after.items() if not k.startswith("jsmith/")} == before
     assert sorted(after.keys() - before.keys()) == [
-        "jsmith/beth_workshop/beth_workshop.ipynb", "jsmith/beth_workshop/timestamp.txt",
+        "jsmith/beth_workshop/beth_workshop.ipynb", "jsmith/beth_workshop/lms.json",
+        "jsmith/beth_workshop/timestamp.txt",
     ]
 
 
@@ -404,7 +507,7 @@ def test_a_failed_write_leaves_no_half_written_notebook(course, tmp_path, monkey
             raise OSError(28, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(collect_module.os, "replace", failing_replace)
+    monkeypatch.setattr(filing.os, "replace", failing_replace)
     with pytest.raises(CollectError, match="No space left on device.*filed before this: jsmith"):
         collect(course, intake, now=NOW)
     assert filed(course, "jsmith") == ADA and stamp(course, "jsmith") == MTIME_TEXT + "\n"
@@ -413,6 +516,25 @@ def test_a_failed_write_leaves_no_half_written_notebook(course, tmp_path, monkey
     report = collect(course, intake, now=NOW)
     assert report.kept == {"jsmith": "jsmith/beth_workshop.ipynb"}
     assert list(report.filed) == ["mlee"]
+
+
+def test_a_failed_replacement_keeps_the_existing_submission_whole(course, tmp_path, monkeypatch):
+    """With --force, a write that fails before everything is staged (here lms.json) leaves
+    ada's notebook and timestamp as they were, and no temporary file behind."""
+    before = submitted_tree(course)
+    real_stage = filing._stage
+
+    def failing_stage(target, data):
+        if target.name == "lms.json":
+            raise OSError(28, "No space left on device")
+        return real_stage(target, data)
+
+    monkeypatch.setattr(filing, "_stage", failing_stage)
+    intake = make_folder(tmp_path / "in", {"ada/beth_workshop.ipynb": BEN})
+    with pytest.raises(CollectError, match="No space left on device"):
+        collect(course, intake, force=True, now=NOW)
+    assert submitted_tree(course) == before
+    assert not list(course.folder("submitted").rglob("*.part"))
 
 
 def test_an_intake_holding_the_course_submitted_folder_is_refused(course):
@@ -457,7 +579,7 @@ def test_a_repairable_notebook_is_filed_byte_for_byte(course, tmp_path, monkeypa
         seen.append(path.read_bytes())
         return None, b'{"repaired": true}'
 
-    monkeypatch.setattr(collect_module, "check_notebook", repairs)
+    monkeypatch.setattr(filing, "check_notebook", repairs)
     intake = make_folder(tmp_path / "in", {"jsmith/beth_workshop.ipynb": ADA})
     report = collect(course, intake, now=NOW)
     assert seen == [ADA]
@@ -565,6 +687,7 @@ def test_an_undated_zip_entry_is_stamped_now_and_reported(course, tmp_path):
     report = collect(course, intake, now=NOW)
     assert stamp(course, "jsmith") == "2026-11-29 12:00:00.000000 UTC\n"
     assert report.undated == ["jsmith"]
+    assert report.submissions["jsmith"].time_source == "collection time"
     assert any("collection time" in line and "jsmith" in line for line in report.lines())
 
 
@@ -622,10 +745,10 @@ def test_a_symlink_in_the_intake_folder_refuses_the_intake(course, tmp_path):
     assert submitted_tree(course) == before
 
 
-def test_a_notebook_over_the_size_cap_is_invalid_others_go_in(course, tmp_path, monkeypatch):
-    """A notebook larger than MAX_NOTEBOOK_BYTES is listed as invalid without being read
-    (cap lowered here between the sizes of cleo's and ada's notebooks)."""
-    monkeypatch.setattr(collect_module, "MAX_NOTEBOOK_BYTES", len(CLEO) + 10)
+def test_a_notebook_over_the_size_cap_is_invalid_others_go_in(course, tmp_path):
+    """A notebook larger than c.BethCollect.max_notebook_bytes is listed as invalid without
+    being read (cap set here between the sizes of cleo's and ada's notebooks)."""
+    set_config(course, f"c.BethCollect.max_notebook_bytes = {len(CLEO) + 10}")
     intake = make_zip(tmp_path / "in.zip", {
         "jsmith/beth_workshop.ipynb": ADA, "pkhan/beth_workshop.ipynb": CLEO,
     })
@@ -645,27 +768,50 @@ def test_a_real_zip_bomb_notebook_is_not_read(course, tmp_path):
     assert list(report.filed) == ["pkhan"]
 
 
-def test_a_zip_over_the_intake_budget_is_refused(course, tmp_path, monkeypatch):
-    """More than MAX_INTAKE_BYTES to decompress refuses the intake, with nothing written
-    (budget lowered here to below two notebooks)."""
-    monkeypatch.setattr(collect_module, "MAX_INTAKE_BYTES", len(ADA) + len(BEN) - 1)
+def test_a_zip_over_the_intake_budget_is_refused(course, tmp_path):
+    """More than c.BethCollect.max_intake_bytes to decompress refuses the intake, with
+    nothing written, and the message states that limit (set here below two notebooks)."""
+    limit = len(ADA) + len(BEN) - 1
+    set_config(course, f"c.BethCollect.max_intake_bytes = {limit}")
     before = submitted_tree(course)
     intake = make_zip(tmp_path / "in.zip", {
         "jsmith/beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN,
     })
-    with pytest.raises(CollectError, match="more than .* GiB"):
+    with pytest.raises(CollectError, match=f"more than {limit:,} bytes of notebooks"):
         collect(course, intake, now=NOW)
     assert submitted_tree(course) == before
 
 
 def test_zips_nested_too_deep_are_refused(course, tmp_path):
-    """A zip in a zip in a zip ... (a zip quine or bomb) stops at MAX_ZIP_DEPTH."""
+    """A zip in a zip in a zip ... (a zip quine or bomb) stops at the default depth."""
     inner = zip_bytes({"jsmith/beth_workshop.ipynb": ADA})
-    for level in range(collect_module.MAX_ZIP_DEPTH + 1):
+    for level in range(BethCollect().max_zip_depth + 1):
         inner = zip_bytes({f"level{level}.zip": inner})
     intake = tmp_path / "in.zip"
     intake.write_bytes(inner)
     with pytest.raises(CollectError, match="nested more than"):
+        collect(course, intake, now=NOW)
+    assert not (course.folder("submitted") / "jsmith").exists()
+
+
+def test_the_zip_depth_limit_is_read_from_the_config(course, tmp_path):
+    """With c.BethCollect.max_zip_depth = 1, a zip in a zip in the intake zip is refused,
+    and the message gives that limit."""
+    set_config(course, "c.BethCollect.max_zip_depth = 1")
+    nested = zip_bytes({"b.zip": zip_bytes({"jsmith/beth_workshop.ipynb": ADA})})
+    intake = make_zip(tmp_path / "in.zip", {"a.zip": nested})
+    with pytest.raises(CollectError, match=r"a\.zip/b\.zip is a zip nested more than 1 deep"):
+        collect(course, intake, now=NOW)
+    assert not (course.folder("submitted") / "jsmith").exists()
+
+
+def test_a_zip_with_too_many_entries_is_refused(course, tmp_path):
+    """A zip of more entries than c.BethCollect.max_zip_entries refuses the intake."""
+    set_config(course, "c.BethCollect.max_zip_entries = 2")
+    intake = make_zip(tmp_path / "in.zip", {
+        "jsmith/beth_workshop.ipynb": ADA, "mlee/beth_workshop.ipynb": BEN, "x.txt": b"x",
+    })
+    with pytest.raises(CollectError, match="has 3 entries \\(at most 2\\)"):
         collect(course, intake, now=NOW)
     assert not (course.folder("submitted") / "jsmith").exists()
 
@@ -680,6 +826,189 @@ def test_a_zip_with_two_entries_of_one_name_is_refused(course, tmp_path):
         collect(course, intake, now=NOW)
 
 
+# --- what the LMS says about each submission ----------------------------------------------
+
+
+def lms_json(course: Course, student: str) -> dict:
+    return json.loads((course.submitted_notebook(student).parent / "lms.json").read_text())
+
+
+def test_canvas_name_id_and_late_marker_are_returned_and_written(course, tmp_path):
+    """A late Canvas submission: the report's record and ``lms.json`` carry Canvas's name,
+    its user id, the LATE marker, and that the time is Canvas's zip entry."""
+    set_config(course, "c.BethCollect.timezone = 'UTC'")
+    name = "leemary_LATE_23456_78901_beth_workshop-1.ipynb"
+    intake = make_zip(tmp_path / "export.zip", {name: ADA}, date_time=LMS_TIME)
+    report = collect(course, intake, now=NOW)
+    assert report.submissions["23456"] == FiledSubmission(
+        student="23456", source=name, name="leemary", email=None, lms_user_id="23456",
+        late_marker=True, timestamp="2026-11-22 10:00:00.000000 UTC", time_source="zip entry",
+    )
+    assert lms_json(course, "23456") == {
+        "name": "leemary", "email": None, "lms_user_id": "23456", "late_marker": True,
+        "time_source": "zip entry",
+    }
+
+
+def test_moodle_full_name_is_kept_with_the_participant_id(course, tmp_path):
+    """Moodle's folder gives the person's name with spaces; the id stays the number."""
+    intake = make_folder(tmp_path / "in", {
+        "John Smith_12345_assignsubmission_file_/beth_workshop.ipynb": ADA,
+    })
+    record = collect(course, intake, now=NOW).submissions["12345"]
+    assert (record.name, record.lms_user_id, record.late_marker) == ("John Smith", "12345", False)
+    assert record.time_source == "file modification time"
+
+
+def test_blackboard_user_and_its_file_name_date_are_recorded(course, tmp_path):
+    """Blackboard's user name is its name and LMS id; the time is the attempt date in the
+    file name, and lms.json says so."""
+    intake = make_folder(tmp_path / "in", {
+        "beth_workshop_jsmith_attempt_2026-11-20-10-00-00_beth_workshop.ipynb": ADA,
+    })
+    collect(course, intake, now=NOW)
+    assert lms_json(course, "jsmith") == {
+        "name": "jsmith", "email": None, "lms_user_id": "jsmith", "late_marker": False,
+        "time_source": "file name",
+    }
+
+
+def test_a_student_folder_says_nothing_but_its_time_source(course, tmp_path):
+    """A plain student folder carries no LMS data: lms.json holds nulls and the source."""
+    intake = make_folder(tmp_path / "in", {"jsmith/beth_workshop.ipynb": ADA})
+    collect(course, intake, now=NOW)
+    assert lms_json(course, "jsmith") == {
+        "name": None, "email": None, "lms_user_id": None, "late_marker": False,
+        "time_source": "file modification time",
+    }
+
+
+def test_a_pattern_can_read_name_email_id_and_late_marker(course, tmp_path):
+    """An instructor's pattern with groups name, email, lms_user_id and late fills them
+    from the upload's name."""
+    path = "jsmith@uni.example__Jo Smith__s042__late/beth_workshop.ipynb"
+    pattern = (r"^(?P<email>(?P<student>[a-z]+)@[^/_]+)__(?P<name>[^/_]+)__"
+               r"(?P<lms_user_id>s\d+)__(?P<late>late)?/beth_workshop\.ipynb\Z")
+    intake = make_folder(tmp_path / "in", {path: ADA})
+    collect(course, intake, now=NOW, patterns=[pattern])
+    assert lms_json(course, "jsmith") == {
+        "name": "Jo Smith", "email": "jsmith@uni.example", "lms_user_id": "s042",
+        "late_marker": True, "time_source": "file modification time",
+    }
+
+
+def test_the_summary_says_where_times_came_from_and_who_is_late(course, tmp_path):
+    """Each time source is counted, and the students the LMS marked late are named."""
+    intake = make_zip(tmp_path / "export.zip", {
+        "smithjohn_12345_67890_beth_workshop.ipynb": ADA,
+        "leemary_LATE_23456_78901_beth_workshop.ipynb": BEN,
+        "beth_workshop_pkhan_attempt_2026-11-20-10-00-00_beth_workshop.ipynb": CLEO,
+    })
+    text = "\n".join(collect(course, intake, now=NOW).lines())
+    assert "submission times from: file name (1), zip entry (2)" in text
+    assert "marked late by the LMS: 23456" in text
+
+
+# --- a student's own upload ---------------------------------------------------------------
+# Whatever a student uploads (a zip, the files in their folder) is theirs to name and date.
+# Nothing inside it may choose the student or the submission time.
+
+CANVAS_UPLOAD = "smithjohn_12345_67890_beth_workshop.zip"
+LMS_TIME = (2026, 11, 22, 10, 0, 0)  # what Canvas recorded for the upload
+STUDENT_TIME = (2001, 1, 1, 0, 0, 0)  # what the student wrote into their own zip
+
+
+def test_a_date_inside_a_students_zip_does_not_date_the_submission(course, tmp_path):
+    """A Canvas student who uploads a zip dated 2001 is dated by Canvas's entry for that
+    zip, not by the notebook's entry inside it (which escaped a late penalty)."""
+    set_config(course, "c.BethCollect.timezone = 'UTC'")
+    upload = zip_bytes({"beth_workshop.ipynb": ADA}, date_time=STUDENT_TIME)
+    intake = make_zip(tmp_path / "export.zip", {CANVAS_UPLOAD: (upload, {"date_time": LMS_TIME})})
+    report = collect(course, intake, now=NOW)
+    assert list(report.filed) == ["12345"]
+    assert stamp(course, "12345") == "2026-11-22 10:00:00.000000 UTC\n"
+
+
+def test_an_lms_name_inside_a_students_zip_does_not_name_another_student(course, tmp_path):
+    """Inside their Canvas upload a student names the notebook like a Blackboard attempt of
+    mlee's, dated 2001: nothing is filed as mlee's (the file is the uploader's, 12345, and
+    not the assignment's notebook by its name)."""
+    forged = "beth_workshop_mlee_attempt_2001-01-01-00-00-00_beth_workshop.ipynb"
+    upload = zip_bytes({forged: ADA}, date_time=STUDENT_TIME)
+    intake = make_zip(tmp_path / "export.zip", {CANVAS_UPLOAD: (upload, {"date_time": LMS_TIME})})
+    report = collect(course, intake, now=NOW)
+    assert not report.filed
+    assert "not the assignment's notebook" in report.ignored[f"{CANVAS_UPLOAD}/{forged}"]
+    assert not (course.folder("submitted") / "mlee").exists()
+
+
+def test_an_lms_name_in_a_students_folder_does_not_name_another_student(course, tmp_path):
+    """In a folder per student, jsmith names a file like mlee's Blackboard attempt dated
+    2001: it is not filed as mlee's; it is jsmith's, and by its name not the assignment's
+    notebook, so it is ignored with the reason."""
+    forged = "beth_workshop_mlee_attempt_2001-01-01-00-00-00_beth_workshop.ipynb"
+    intake = make_folder(tmp_path / "in", {
+        f"jsmith/{forged}": ADA, "pkhan/beth_workshop.ipynb": CLEO,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {"pkhan": "pkhan/beth_workshop.ipynb"}
+    assert "not the assignment's notebook" in report.ignored[f"jsmith/{forged}"]
+    assert not (course.folder("submitted") / "mlee").exists()
+
+
+def test_a_zip_in_a_students_folder_is_dated_by_the_folder_not_by_the_zip(course, tmp_path):
+    """jsmith/upload.zip holds a notebook dated 2001: the time is upload.zip's own
+    modification time in the intake folder."""
+    root = make_folder(tmp_path / "in", {"pkhan/beth_workshop.ipynb": CLEO})
+    make_zip(root / "jsmith" / "upload.zip", {"beth_workshop.ipynb": ADA}, date_time=STUDENT_TIME)
+    os.utime(root / "jsmith" / "upload.zip", (MTIME.timestamp(), MTIME.timestamp()))
+    report = collect(course, root, now=NOW)
+    assert report.filed["jsmith"] == "jsmith/upload.zip/beth_workshop.ipynb"
+    assert stamp(course, "jsmith") == MTIME_TEXT + "\n"
+
+
+def test_a_date_a_pattern_reads_inside_an_upload_is_not_used(course, tmp_path):
+    """An instructor's pattern may read a date, but one read from inside a student's folder
+    (here a sub-folder the student named 2001-...) is the student's: the file's own time
+    in the intake is used instead."""
+    intake = make_folder(tmp_path / "in", {
+        "jsmith/2001-01-01-00-00-00/beth_workshop.ipynb": ADA,
+    })
+    pattern = r"^(?P<student>[a-z]+)/(?P<timestamp>[\d-]+)/beth_workshop\.ipynb\Z"
+    report = collect(course, intake, now=NOW, patterns=[pattern])
+    assert report.filed == {"jsmith": "jsmith/2001-01-01-00-00-00/beth_workshop.ipynb"}
+    assert stamp(course, "jsmith") == MTIME_TEXT + "\n"
+
+
+def test_a_single_lms_named_folder_is_an_upload_not_a_wrapper(course, tmp_path):
+    """A Moodle export of one student whose upload holds two folders: the one top folder is
+    that student's (Moodle names it), not a class folder to read student folders from."""
+    top = "John Smith_12345_assignsubmission_file_"
+    intake = make_zip(tmp_path / "moodle.zip", {
+        f"{top}/a/beth_workshop.ipynb": ADA, f"{top}/b/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW)
+    assert sorted(report.conflicts["12345"]) == [
+        f"{top}/a/beth_workshop.ipynb", f"{top}/b/beth_workshop.ipynb",
+    ]
+    assert not report.filed
+
+
+def test_folders_inside_a_students_folder_do_not_name_students(course, tmp_path):
+    """The student is the top-level folder of the intake, not the notebook's nearest folder:
+    ``carol/week3/upload/`` is carol's, and ``jsmith/mlee/`` cannot file work as mlee's."""
+    intake = make_folder(tmp_path / "in", {
+        "carol/week3/upload/beth_workshop.ipynb": ADA,
+        "jsmith/mlee/beth_workshop.ipynb": BEN,
+    })
+    report = collect(course, intake, now=NOW)
+    assert report.filed == {
+        "carol": "carol/week3/upload/beth_workshop.ipynb",
+        "jsmith": "jsmith/mlee/beth_workshop.ipynb",
+    }
+    assert not {"upload", "mlee"} & set(os.listdir(course.folder("submitted")))
+
+
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -692,8 +1021,10 @@ def mixed(course, tmp_path) -> tuple[Course, CollectReport, set[str]]:
         "class/mlee/beth_workshop.ipynb": ADA,                     # conflict
         "class/mlee/Copy of beth_workshop.ipynb": BEN,             # conflict
         "class/Copy of beth_workshop.ipynb": CLEO,                 # unmapped
-        "class/John Smith/beth_workshop.ipynb": CLEO,              # unmapped (unsafe)
+        "class/jsmith (1)/beth_workshop.ipynb": CLEO,              # unmapped (unsafe)
         "class/pkhan/beth_workshop.ipynb": b"not json",            # invalid
+        "class/LEE/beth_workshop.ipynb": ADA,                      # id conflict (case)
+        "class/lee/beth_workshop.ipynb": BEN,                      # id conflict (case)
         "class/pkhan2/notes.ipynb": CLEO,                          # ignored
         "class/pkhan2/data.csv": b"x\n",                           # ignored
         "class/__MACOSX/class/._x": b"\0",                         # junk: silent
@@ -708,7 +1039,7 @@ def test_every_file_lands_in_exactly_one_place_in_the_report(mixed):
     _, report, files = mixed
     places = [
         *report.filed.values(), *report.replaced.values(), *report.kept.values(),
-        *(p for paths in report.conflicts.values() for p in paths),
+        *(p for paths in report.conflicts.values() for p in paths), *report.id_conflicts,
         *report.unmapped, *report.invalid, *report.ignored,
     ]
     assert sorted(places) == sorted(files)
@@ -721,28 +1052,51 @@ def test_report_lines_name_every_file_not_filed_and_what_to_do(mixed):
     text = "\n".join(report.lines())
     for path in files - {"class/jsmith/beth_workshop.ipynb"}:
         assert path in text, path
-    for why in [*report.unmapped.values(), *report.invalid.values(), *report.ignored.values()]:
+    for why in [*report.unmapped.values(), *report.invalid.values(), *report.ignored.values(),
+                *report.id_conflicts.values()]:
         assert why in text
-    assert "--force" in text and "--pattern" in text
+    assert "--force" in text and "--pattern" in text and "differ only by case" in text
     assert text.startswith("filed 1 new submission from ")
     assert report.needs_attention
 
 
 def test_a_clean_intake_needs_no_attention(course, tmp_path):
-    """When everything is filed the summary is one line and needs_attention is False."""
+    """When everything is filed the summary says what was filed and where its time came
+    from, and needs_attention is False."""
     intake = make_folder(tmp_path / "in", {"jsmith/beth_workshop.ipynb": ADA})
     report = collect(course, intake, now=NOW)
     assert not report.needs_attention
-    assert report.lines() == [f"filed 1 new submission from {tmp_path / 'in'}: jsmith"]
+    assert report.lines() == [
+        f"filed 1 new submission from {tmp_path / 'in'}: jsmith",
+        "submission times from: file modification time (1)",
+    ]
 
 
-def test_a_stray_notebook_beside_student_folders_is_not_given_to_the_folder(course, tmp_path):
-    """``class/beth_workshop.ipynb`` next to ``class/jsmith/...``: 'class' holds students,
-    it is not one, so that notebook is unmapped while jsmith's is filed."""
+def test_a_stray_notebook_in_a_zipped_class_folder_is_unmapped(course, tmp_path):
+    """A zip whose one folder holds student folders is read from inside that folder: the
+    notebook loose in it is in no student's upload, so it is unmapped, not given to 'class'."""
     intake = make_zip(tmp_path / "in.zip", {
-        "class/Copy of beth_workshop.ipynb": CLEO, "class/jsmith/beth_workshop.ipynb": ADA,
+        "class/Copy of beth_workshop.ipynb": CLEO,
+        "class/jsmith/beth_workshop.ipynb": ADA,
+        "class/mlee/beth_workshop.ipynb": BEN,
     })
     report = collect(course, intake, now=NOW)
+    assert "no pattern matches" in report.unmapped["class/Copy of beth_workshop.ipynb"]
+    assert report.filed == {
+        "jsmith": "class/jsmith/beth_workshop.ipynb", "mlee": "class/mlee/beth_workshop.ipynb",
+    }
+    assert not (course.folder("submitted") / "class").exists()
+
+
+def test_a_pattern_never_gives_a_folder_of_other_students_to_one(course, tmp_path):
+    """With a pattern that reads the nearest folder, ``class/Copy of beth_workshop.ipynb``
+    beside ``class/jsmith/...`` would be 'class''s: that folder holds another student, so
+    the notebook is unmapped while jsmith's is filed."""
+    intake = make_folder(tmp_path / "in", {
+        "class/Copy of beth_workshop.ipynb": CLEO, "class/jsmith/beth_workshop.ipynb": ADA,
+    })
+    nearest = r"(?:^|/)(?P<student>[^/]+)/[^/]+\.ipynb\Z"
+    report = collect(course, intake, now=NOW, patterns=[nearest])
     why = report.unmapped["class/Copy of beth_workshop.ipynb"]
     assert "also holds other students' submissions (jsmith)" in why
     assert report.filed == {"jsmith": "class/jsmith/beth_workshop.ipynb"}
