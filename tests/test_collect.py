@@ -575,8 +575,8 @@ def test_a_repairable_notebook_is_filed_byte_for_byte(course, tmp_path, monkeypa
     grader repairs its own copy)."""
     seen = []
 
-    def repairs(path):
-        seen.append(path.read_bytes())
+    def repairs(data):
+        seen.append(data)
         return None, b'{"repaired": true}'
 
     monkeypatch.setattr(filing, "check_notebook", repairs)
