@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -260,29 +261,53 @@ def autograde(
     return summary
 
 
+def _worker_init() -> None:
+    """In each grading process: Ctrl-C is the coordinator's to handle; SIGTERM stops the
+    submission being graded through its clean-up (kernel, sandbox, cgroup, slot)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _interrupted)
+
+
+class GradingInterrupted(BaseException):
+    """Raised in a grading process asked to stop (not an Exception: nothing may catch it)."""
+
+
+def _interrupted(signum, frame):
+    raise GradingInterrupted()
+
+
 def _run_local(tasks: list[GradingTask], workers: int, finish) -> str:
-    if workers == 1:
-        for task in tasks:
-            try:
-                result = grade_submission(task)
-            except Exception as exc:  # a bug of ours must not lose the rest of the class
-                result = _error_result(task, exc)
-            finish(result)
-        return "1 process"
+    """Grade in ``workers`` processes. On Ctrl-C, results already in are kept; running
+    gradings are stopped through their clean-up, and the rest are not started."""
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(grade_submission, task): task for task in tasks}
-        try:
-            for future in cf.as_completed(futures):
-                try:
-                    result = future.result()
-                except Exception as exc:  # includes a crashed worker (BrokenProcessPool)
-                    result = _error_result(futures[future], exc)
-                finish(result)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return f"{workers} processes"
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+    futures = {pool.submit(grade_submission, task): task for task in tasks}
+    try:
+        for future in cf.as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # includes a crashed worker (BrokenProcessPool)
+                result = _error_result(futures[future], exc)
+            finish(result)
+    except KeyboardInterrupt:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+    return "1 process" if workers == 1 else f"{workers} processes"
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 30.0) -> None:
+    """Cancel what has not started; ask running workers to stop, then make sure they do."""
+    processes = list((pool._processes or {}).values())  # noqa: SLF001 -- no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def _dask_client(address: str, out, large: bool | None):
