@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import warnings
 from html.parser import HTMLParser
 
 import nbformat
@@ -168,3 +169,95 @@ def unknown_scripts(scan: PageScan, mathjax_url: str) -> list[dict]:
     """Script elements other than nbconvert's own MathJax loader and MathJax config."""
     return [s for s in scan.scripts
             if s.get("src") != mathjax_url and s.get("type") != "text/x-mathjax-config"]
+
+
+# ---- a tiny nbgrader course holding hostile autograded notebooks ---------------------------
+
+ASSIGNMENT = "tiny"
+VISIBLE_TEST = 'assert f(1) == 2, "f(1) should be 2"'
+HIDDEN_LINES = (
+    'assert f(-5) == -4, "f should handle negative numbers"',
+    "assert f(10 ** 6) == 10 ** 6 + 1  # hidden_check_large_numbers",
+)
+TEST_CELL = "\n".join(['"""f adds one."""', VISIBLE_TEST, "### BEGIN HIDDEN TESTS",
+                       *HIDDEN_LINES, "### END HIDDEN TESTS"])
+
+
+def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
+    meta = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
+            "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def tiny_source_notebook() -> nbformat.NotebookNode:
+    """An assignment of three graded cells: a function, its test (with hidden tests), an essay."""
+    return new_notebook(cells=[
+        new_markdown_cell("# Tiny\nWrite `f`, then say why.", metadata=_meta("intro", locked=True)),
+        new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION",
+                      metadata=_meta("answer_f", solution=True)),
+        new_code_cell(TEST_CELL, metadata=_meta("f_adds_one", grade=True, locked=True, points=1)),
+        new_markdown_cell("YOUR ANSWER HERE",
+                          metadata=_meta("why", grade=True, solution=True, points=1)),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}})
+
+
+def autograded_notebook(prints_hidden_tests: bool = False) -> nbformat.NotebookNode:
+    """What autograde leaves: hidden tests restored, a failed hidden test, hostile content.
+
+    With ``prints_hidden_tests``, a last cell printed the test cell's source from the input
+    history, as a student's code can.
+    """
+    nb = tiny_source_notebook()
+    nb.metadata.update(hostile_notebook().metadata)
+    nb.cells[1].source = "def f(x):\n    return abs(x) + 1\nshow_everything()"
+    nb.cells[1].outputs = hostile_outputs()
+    nb.cells[2].outputs = [new_output(
+        "error", ename="AssertionError", evalue="f should handle negative numbers",
+        traceback=["AssertionError  Traceback (most recent call last)",
+                   f"----> 4 {HIDDEN_LINES[0]}", "AssertionError: f should handle negative numbers"],
+    )]
+    answer = hostile_notebook().cells[1]
+    nb.cells[3].source, nb.cells[3].attachments = answer.source, answer.attachments
+    if prints_hidden_tests:
+        nb.cells.append(new_code_cell("print(_ih[-2])", outputs=[
+            new_output("stream", name="stdout", text=TEST_CELL + "\n")]))
+    return nb
+
+
+def build_course(root, config_text: str) -> None:
+    """A course at ``root``: released with nbgrader, two students autograded (ada, eve).
+
+    ada's notebook is hostile; eve's also prints the hidden tests. The gradebook is built
+    with nbgrader's API (no kernel runs): every test scored 0, the essay left to grade.
+    """
+    from pathlib import Path
+
+    from nbgrader.api import Gradebook
+    from nbgrader.converters import GenerateAssignment
+
+    from beth_course.course import Course, use_this_environment
+
+    use_this_environment()  # nbgrader runs alembic by name
+    root = Path(root)
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
+    nbformat.write(tiny_source_notebook(), root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    course = Course(root, ASSIGNMENT, ASSIGNMENT)
+    config = course.config()
+    converter = GenerateAssignment(coursedir=course.coursedir(config), config=config)
+    converter.coursedir.assignment_id = ASSIGNMENT
+    converter.force = converter.create_assignment = True
+    converter.start()
+    for student, prints in (("ada", False), ("eve", True)):
+        folder = root / "autograded" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(autograded_notebook(prints), folder / f"{ASSIGNMENT}.ipynb")
+        with Gradebook(course.db_url) as gb, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes on nbgrader's API
+            gb.update_or_create_student(student)
+            for grade in gb.update_or_create_submission(ASSIGNMENT, student).notebooks[0].grades:
+                grade.auto_score = 0.0 if grade.name == "f_adds_one" else None
+            gb.db.commit()
