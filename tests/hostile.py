@@ -12,9 +12,11 @@ import base64
 import re
 import warnings
 from html.parser import HTMLParser
+from pathlib import Path
 
 import nbformat
 import pandas as pd
+from nbconvert import HTMLExporter
 from nbformat.v4 import (new_code_cell, new_markdown_cell, new_notebook, new_output,
                          new_raw_cell)
 
@@ -179,6 +181,15 @@ HIDDEN_LINES = (
     'assert f(-5) == -4, "f should handle negative numbers"',
     "assert f(10 ** 6) == 10 ** 6 + 1  # hidden_check_large_numbers",
 )
+# What the course's nbgrader_config.py replaces: nbgrader's own pipelines, appended to a copy
+# of the config to show what happens without our settings.
+NBGRADER_DEFAULT = """
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.HTMLExporter.preprocessors = []
+"""
 TEST_CELL = "\n".join(['"""f adds one."""', VISIBLE_TEST, "### BEGIN HIDDEN TESTS",
                        *HIDDEN_LINES, "### END HIDDEN TESTS"])
 
@@ -233,8 +244,6 @@ def build_course(root, config_text: str) -> None:
     ada's notebook is hostile; eve's also prints the hidden tests. The gradebook is built
     with nbgrader's API (no kernel runs): every test scored 0, the essay left to grade.
     """
-    from pathlib import Path
-
     from nbgrader.api import Gradebook
     from nbgrader.converters import GenerateAssignment
 
@@ -261,3 +270,31 @@ def build_course(root, config_text: str) -> None:
             for grade in gb.update_or_create_submission(ASSIGNMENT, student).notebooks[0].grades:
                 grade.auto_score = 0.0 if grade.name == "f_adds_one" else None
             gb.db.commit()
+
+
+# ---- rendering as formgrader does ----------------------------------------------------------
+
+
+def formgrader_exporter(root: Path) -> HTMLExporter:
+    """The exporter formgrader builds: the course config plus formgrader's template settings.
+
+    nbgrader's FormgradeExtension loads nbgrader_config.py from the course root and serves
+    each submission with ``HTMLExporter(config=self.config)``.
+    """
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    from beth_course.course import Course
+
+    config = Course(Path(root), ASSIGNMENT, ASSIGNMENT).config()
+    config.merge(Config({"HTMLExporter": {
+        "template_name": "formgrade", "extra_template_basedirs": [handlers.template_path]}}))
+    return HTMLExporter(config=config)
+
+
+def formgrader_html(exporter: HTMLExporter, notebook) -> str:
+    """The page formgrader serves for ``notebook`` (its resources filled with stand-ins)."""
+    resources = {"assignment_id": ASSIGNMENT, "notebook_id": ASSIGNMENT, "submission_id": "s",
+                 "index": 0, "total": 1, "base_url": "", "student": "ada", "last_name": None,
+                 "first_name": None, "notebook_path": "/x"}
+    return exporter.from_notebook_node(notebook, resources=resources)[0]

@@ -13,8 +13,8 @@ from beth_course.feedback import generate, html_text
 from beth_course.pages import CONTENT_SECURITY_POLICY, CSP_META, with_csp
 from beth_course.report import write_report
 
-from .hostile import (ASSIGNMENT, HIDDEN_LINES, TABLE_CANARY, VISIBLE_TEST, PageScan,
-                      unknown_scripts)
+from .hostile import (ASSIGNMENT, HIDDEN_LINES, NBGRADER_DEFAULT, TABLE_CANARY, VISIBLE_TEST,
+                      PageScan, unknown_scripts)
 
 MATHJAX = HTMLExporter().mathjax_url
 
@@ -87,6 +87,18 @@ def test_feedback_is_refused_for_a_notebook_that_printed_its_hidden_tests(fed):
     course, report = fed
     assert "hidden-test lines" in report.refused["eve"]
     assert not (course.folder("feedback", "eve") / f"{ASSIGNMENT}.html").exists()
+
+
+def test_feedback_is_safe_without_the_course_config_settings(hostile_course, tmp_path):
+    """beth-course scrubs and makes inert itself: it does not rely on nbgrader_config.py."""
+    shutil.copytree(hostile_course, tmp_path / "course")
+    with open(tmp_path / "course" / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write(NBGRADER_DEFAULT)
+    (written,) = generate(tiny(tmp_path / "course"), ["ada"]).written
+    page = written.read_text(encoding="utf-8")
+    scan = PageScan(page)
+    assert unknown_scripts(scan, MATHJAX) == [] and (scan.handlers, scan.bad_urls) == ([], [])
+    assert not any(line in html_text(page) for line in HIDDEN_LINES)
 
 
 def test_a_submission_that_could_not_run_gets_a_page_with_the_csp(hostile_course, tmp_path):

@@ -17,23 +17,16 @@ from pathlib import Path
 
 import pytest
 from nbconvert import HTMLExporter
-from traitlets.config import Config
 
-from beth_course.course import Course
 from beth_course.feedback import html_text
 
 from .helpers import REPO
-from .hostile import (ASSIGNMENT, HIDDEN_LINES, TABLE_CANARY, VISIBLE_TEST, PageScan,
-                      tiny_source_notebook, unknown_scripts)
+from .hostile import (ASSIGNMENT, HIDDEN_LINES, NBGRADER_DEFAULT, TABLE_CANARY, VISIBLE_TEST,
+                      PageScan,
+                      formgrader_exporter, formgrader_html, tiny_source_notebook,
+                      unknown_scripts)
 
 MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
-# What the course's setting replaces: nbgrader's own feedback pipeline.
-NBGRADER_DEFAULT = """
-c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
-"""
 
 
 def run_generate_feedback(root: Path) -> subprocess.CompletedProcess:
@@ -97,35 +90,14 @@ def test_without_the_course_setting_nbgrader_shows_hidden_tests(hostile_course, 
     assert all(line in text for line in HIDDEN_LINES + MARKERS)
 
 
-def formgrader_exporter(root: Path) -> HTMLExporter:
-    """The exporter formgrader builds: the course config plus formgrader's template settings.
-
-    nbgrader's FormgradeExtension loads nbgrader_config.py from the course root and serves
-    each submission with ``HTMLExporter(config=self.config)``.
-    """
-    from nbgrader.server_extensions.formgrader import handlers
-
-    config = Course(root, ASSIGNMENT, ASSIGNMENT).config()
-    config.merge(Config({"HTMLExporter": {
-        "template_name": "formgrade", "extra_template_basedirs": [handlers.template_path]}}))
-    return HTMLExporter(config=config)
-
-
-def formgrader_page(exporter: HTMLExporter, notebook) -> PageScan:
-    resources = {"assignment_id": ASSIGNMENT, "notebook_id": ASSIGNMENT, "submission_id": "s",
-                 "index": 0, "total": 1, "base_url": "", "student": "ada", "last_name": None,
-                 "first_name": None, "notebook_path": "/x"}
-    return PageScan(exporter.from_notebook_node(notebook, resources=resources)[0])
-
-
 def test_formgrader_shows_autograded_notebooks_inert(hostile_course):
     """formgrader's own scripts and buttons only, even for a notebook autograded unsafely."""
     import nbformat
 
     nb = nbformat.read(hostile_course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     exporter = formgrader_exporter(hostile_course)
-    own = formgrader_page(exporter, tiny_source_notebook())
-    shown = formgrader_page(exporter, nb)
+    own = PageScan(formgrader_html(exporter, tiny_source_notebook()))
+    shown = PageScan(formgrader_html(exporter, nb))
     assert shown.scripts == own.scripts and shown.handlers == own.handlers
     assert (shown.bad_urls, shown.active_tags) == ([], own.active_tags)
     assert {"border": "1", "class": "dataframe"} in shown.tables
