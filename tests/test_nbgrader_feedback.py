@@ -101,3 +101,21 @@ def test_formgrader_shows_autograded_notebooks_inert(hostile_course):
     assert shown.scripts == own.scripts and shown.handlers == own.handlers
     assert (shown.bad_urls, shown.active_tags) == ([], own.active_tags)
     assert {"border": "1", "class": "dataframe"} in shown.tables
+
+
+def test_the_generate_feedback_button_path_is_safe_too(hostile_course, tmp_path):
+    """formgrader's button calls NbGraderAPI.generate_feedback in the server: same result."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from beth_course.course import Course
+
+    root = tmp_path / "course"
+    shutil.copytree(hostile_course, root)
+    config = Course(root, ASSIGNMENT, ASSIGNMENT).config()
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(root)), config=config)
+    assert api.generate_feedback(ASSIGNMENT, "ada", force=True)["success"]
+    assert not api.generate_feedback(ASSIGNMENT, "eve", force=True)["success"]
+    text = html_text(page(root, "ada").read_text(encoding="utf-8"))
+    assert VISIBLE_TEST in text and not [l for l in HIDDEN_LINES + MARKERS if l in text]
+    assert not page(root, "eve").exists()
