@@ -41,13 +41,22 @@ JupyterLab) gets inert input. The preprocessor `MakeInert` does, in place:
 Code cell sources are left alone: nbconvert renders them escaped. Hidden tests are another
 job (`beth_course.hidden_tests`).
 
-Running it twice changes nothing more. To run it as the last step of autograde (so the
-notebooks formgrader shows are inert), append it to the autograde list in
-``nbgrader_config.py``::
+Running it twice changes nothing more. Make it the last step of autograde, so that the
+autograded notebooks themselves (what formgrader shows, what is archived) are inert:
 
-    from nbgrader.converters import Autograde
-    c.Autograde.autograde_preprocessors = [*Autograde.autograde_preprocessors.default_value,
-                                          "beth_course.inert.MakeInert"]
+- beth-course's worker sets the list in code (``_autograde_config`` in
+  ``beth_course/grading/worker.py``): append ``MakeInert`` (imported from here) after
+  ``CheckCellMetadata`` in ``config.Autograde.autograde_preprocessors``;
+- plain ``nbgrader autograde`` reads ``nbgrader_config.py``::
+
+      from nbgrader.converters import Autograde
+      c.Autograde.autograde_preprocessors = [*Autograde.autograde_preprocessors.default(),
+                                            "beth_course.inert.MakeInert"]
+
+Last means after ``SaveAutoGrades``: scores are read from the outputs as the kernel left
+them, and only then is the notebook made inert. The course's ``nbgrader_config.py`` already
+names it in ``GenerateFeedback.preprocessors`` and ``HTMLExporter.preprocessors``
+(formgrader's renderer), so pages are inert even for notebooks autograded without it.
 
 Example
 -------
@@ -377,7 +386,7 @@ class MakeInert(Preprocessor):
     """nbconvert/nbgrader preprocessor: nothing in the notebook can run script when rendered.
 
     Use it as the last autograde step, in ``GenerateFeedback.preprocessors`` and in
-    ``HTMLExporter.preprocessors`` (formgrader); see the module docstring.
+    ``HTMLExporter.preprocessors`` (formgrader); see the module docstring for the wiring.
     """
 
     enabled = Bool(True, help="Whether to make notebooks inert (keep this on).").tag(config=True)

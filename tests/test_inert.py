@@ -251,3 +251,16 @@ def test_the_preprocessor_runs_from_config_by_import_path():
 def test_docstring_examples():
     """The examples in beth_course/inert.py run as written."""
     assert doctest.testmod(inert).failed == 0
+
+
+def test_the_documented_autograde_wiring_puts_make_inert_last():
+    """The nbgrader_config.py line in the module docstring gives a working, enabled last step."""
+    from nbconvert.exporters import NotebookExporter
+    from nbgrader.converters import Autograde
+
+    exporter = NotebookExporter()
+    for step in [*Autograde.autograde_preprocessors.default(), "beth_course.inert.MakeInert"]:
+        exporter.register_preprocessor(step)
+    last = exporter._preprocessors[-1]
+    assert isinstance(last, inert.MakeInert) and last.enabled
+    assert "Autograde.autograde_preprocessors.default()" in inert.__doc__
