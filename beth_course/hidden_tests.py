@@ -9,8 +9,9 @@ the course's ``nbgrader_config.py``. In place, it:
 
 - replaces, in every code cell, the lines between ``### BEGIN HIDDEN TESTS`` and
   ``### END HIDDEN TESTS`` by one comment line (`HIDDEN_NOTE`);
-- shows an error in such a cell, and in any test cell, as its name and message only (``AssertionError: X should be
-  standardised``), because IPython's traceback quotes the failing source lines;
+- shows an error in such a cell, and in any test cell, as its name and message only
+  (``AssertionError: X should be standardised``), because IPython's traceback quotes the
+  failing source lines;
 - refuses (raises `HiddenTestsLeaked`) when a marker or a removed line (12 characters or
   more, and not also written elsewhere in the notebook) is still anywhere in the notebook:
   in a later cell's output, say, where student code printed the input history. nbgrader

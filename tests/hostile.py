@@ -228,7 +228,8 @@ def autograded_notebook(prints_hidden_tests: bool = False) -> nbformat.NotebookN
     nb.cells[2].outputs = [new_output(
         "error", ename="AssertionError", evalue="f should handle negative numbers",
         traceback=["AssertionError  Traceback (most recent call last)",
-                   f"----> 4 {HIDDEN_LINES[0]}", "AssertionError: f should handle negative numbers"],
+                   f"----> 4 {HIDDEN_LINES[0]}",
+                   "AssertionError: f should handle negative numbers"],
     )]
     answer = hostile_notebook().cells[1]
     nb.cells[3].source, nb.cells[3].attachments = answer.source, answer.attachments

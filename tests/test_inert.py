@@ -14,7 +14,7 @@ from traitlets.config import Config
 
 from beth_course import inert
 from beth_course.feedback import html_text
-from beth_course.inert import SHOWN_AS_SOURCE, inert_html, inert_markdown, make_inert
+from beth_course.inert import SHOWN_AS_SOURCE, inert_markdown, make_inert
 
 from .hostile import PNG, TABLE_CANARY, PageScan, hostile_notebook, hostile_outputs, js
 
