@@ -178,14 +178,15 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     for student in [s for s in chosen if s in ungradable]:
         report.written.append(_ungradable_page(course, student, status[student]))
     for student in [s for s in chosen if s in graded]:
+        out = course.folder("feedback", student) / f"{course.notebook}.html"
         try:
             page = _page(course, student, secrets, status.get(student))
         except (PageRefused, HiddenTestsLeaked) as why:
             report.refused[student] = str(why)
+            # An older page (from nbgrader's button, say) must not go out in its place.
+            out.unlink(missing_ok=True)
             continue
-        target = course.folder("feedback", student)
-        target.mkdir(parents=True, exist_ok=True)
-        out = target / f"{course.notebook}.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page, encoding="utf-8")
         report.written.append(out)
     return report

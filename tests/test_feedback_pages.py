@@ -29,6 +29,9 @@ def fed(hostile_course, tmp_path_factory):
     root = tmp_path_factory.mktemp("fed") / "course"
     shutil.copytree(hostile_course, root)
     course = tiny(root)
+    stale = course.folder("feedback", "eve") / f"{ASSIGNMENT}.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an older page, from before the hidden tests were removed")
     return course, generate(course)
 
 
@@ -83,7 +86,7 @@ def test_feedback_page_keeps_tables_answers_and_visible_tests(fed):
 
 
 def test_feedback_is_refused_for_a_notebook_that_printed_its_hidden_tests(fed):
-    """eve's last cell printed the test cell: no page, and the report says why."""
+    """eve's last cell printed the test cell: no page (an older one is removed), and why."""
     course, report = fed
     assert "hidden-test lines" in report.refused["eve"]
     assert not (course.folder("feedback", "eve") / f"{ASSIGNMENT}.html").exists()
