@@ -110,3 +110,19 @@ def course_copy(released_course, tmp_path):
 
     shutil.copytree(released_course.root, tmp_path / "course")
     return Course(tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def hostile_course(tmp_path_factory) -> Path:
+    """A tiny nbgrader course (assignment ``tiny``) under the course's real nbgrader_config.py.
+
+    Released with nbgrader; students ada (hostile outputs and answer) and eve (also prints
+    the hidden tests) autograded, built with nbgrader's API (tests/hostile.py). Shared and
+    read-only: copy it before writing feedback into it.
+    """
+    from tests.helpers import REPO
+    from tests.hostile import build_course
+
+    root = tmp_path_factory.mktemp("hostile") / "course"
+    build_course(root, (REPO / "nbgrader_config.py").read_text(encoding="utf-8"))
+    return root

@@ -28,6 +28,23 @@ c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
+# Feedback from nbgrader's own `nbgrader generate_feedback`, and so from formgrader's
+# "Generate Feedback" button, goes through the steps `beth-course feedback` uses: hidden
+# tests removed (no page is written for a notebook where hidden-test text survives
+# elsewhere), then nothing a student's code displayed or wrote left able to run script, then
+# nbgrader's own two steps (scores from the gradebook, CSS). Needs beth-course installed
+# where nbgrader runs (pip install -e ".[course]"); without it nbgrader writes no page.
+c.GenerateFeedback.preprocessors = [
+    "beth_course.hidden_tests.HideHiddenTests",
+    "beth_course.inert.MakeInert",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# formgrader renders autograded notebooks with an HTML exporter configured from this file:
+# make what it shows the instructor inert too (student script would run in their session).
+c.HTMLExporter.preprocessors = ["beth_course.inert.MakeInert"]
+
 # Files never copied between source, release, submitted and autograded folders.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",

@@ -1,19 +1,24 @@
-"""``beth-course feedback``: per-student HTML feedback with the hidden tests removed.
+"""``beth-course feedback``: per-student HTML feedback, hidden tests removed, nothing active.
 
 nbgrader's ``generate_feedback`` renders the autograded notebook as it is, and the
 autograded notebook holds the hidden tests, which the grader restored to run them
-(jupyter/nbgrader#917, #1363). Here each autograded notebook is scrubbed first:
+(jupyter/nbgrader#917, #1363), and whatever the student's code displayed or their answer
+holds, script included (issue 9). Here each autograded notebook is first:
 
-- in every test cell, the lines between the hidden-test markers are replaced by one
-  comment line;
-- an error in a test cell is shown as its name and message only (``AssertionError: X
-  should be standardised``), because IPython's traceback quotes the failing source lines;
-- a note on how grading went is added at the top when it did not go normally (a timeout,
-  the memory limit, a repaired notebook).
+- scrubbed (`beth_course.hidden_tests`): in every test cell the lines between the
+  hidden-test markers are replaced by one comment line, an error in a test cell is shown as
+  its name and message only (IPython's traceback quotes the failing source lines), and a
+  notebook in which hidden-test text survives elsewhere is refused;
+- given a note on how grading went, at the top, when it did not go normally (a timeout,
+  the memory limit, a repaired notebook);
+- made inert (`beth_course.inert`): no output, answer or metadata can run script.
 
 nbgrader then renders the scrubbed copy with its feedback template (scores per cell from
-the gradebook), and the HTML is checked for every solution and hidden-test line of the
-source notebook before it is written. A file that fails the check is not written.
+the gradebook), the page gets a Content-Security-Policy that forbids script
+(`beth_course.pages`), and the HTML is checked for every solution and hidden-test line of
+the source notebook before it is written. A page that fails the check is not written.
+The course's ``nbgrader_config.py`` runs the same scrubbing and inert steps for nbgrader's
+own ``generate_feedback``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,31 +37,21 @@ from nbformat.v4 import new_markdown_cell
 from . import notebooks
 from .course import Course, CourseError, use_this_environment
 from .grading.gradebook import statuses
+from .hidden_tests import HIDDEN_NOTE, HiddenTestsLeaked, hide_hidden_tests
+from .inert import make_inert
+from .pages import CSP_META, with_csp
 
-HIDDEN_NOTE = "# (hidden tests: not shown)"
+__all__ = ["HIDDEN_NOTE", "FeedbackReport", "PageRefused", "generate", "html_text", "scrub",
+           "student_text"]
 _TAG = re.compile(r"<[^>]+>")
 
 
 def scrub(nb: nbformat.NotebookNode, status: dict | None = None) -> nbformat.NotebookNode:
-    """Remove hidden tests (source and tracebacks) from an autograded notebook, in place."""
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
-            continue
-        lines, hidden = [], False
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            if stripped == notebooks.HIDDEN_BEGIN:
-                hidden = True
-                lines.append(line[: len(line) - len(line.lstrip())] + HIDDEN_NOTE)
-            elif stripped == notebooks.HIDDEN_END:
-                hidden = False
-            elif not hidden:
-                lines.append(line)
-        cell.source = "\n".join(lines)
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+    """Remove hidden tests (`hide_hidden_tests`) and say how grading went, in place.
+
+    Raises `HiddenTestsLeaked` when hidden-test text survives elsewhere in the notebook.
+    """
+    hide_hidden_tests(nb)
     if status and status.get("status", "ok") != "ok":
         note = (
             f"**How grading went: {status['status'].replace('_', ' ')}.** "
@@ -91,7 +85,7 @@ def _ungradable_page(course: Course, student: str, info: dict) -> Path:
     out = target / f"{course.notebook}.html"
     esc = html.escape
     out.write_text(
-        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html>\n<html lang=\"en\"><head>{CSP_META}<meta charset=\"utf-8\">"
         f"<title>{esc(course.assignment)}: {esc(student)}</title></head><body>\n"
         f"<h1>{esc(course.assignment)}: feedback for {esc(student)}</h1>\n"
         f"<p>Your submission could not be graded ({esc(info['status'].replace('_', ' '))}): "
@@ -115,11 +109,62 @@ class FeedbackReport:
     missing: list[str] = field(default_factory=list)
 
 
-def generate(course: Course, students: list[str] | None = None) -> FeedbackReport:
-    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students."""
+class PageRefused(Exception):
+    """A rendered page still shows solution or hidden-test text: it is not written."""
+
+
+def _converter(course: Course, student: str, root: Path):
+    """nbgrader's GenerateFeedback for one student's notebook under the scratch ``root``."""
     from nbgrader.converters import GenerateFeedback
     from traitlets.config import Config
 
+    config = course.config()
+    config.merge(Config({"CourseDirectory": {"root": str(root)},
+                         "HTMLExporter": {"template_name": "feedback"}}))
+    coursedir = course.coursedir(config)
+    coursedir.root = str(root)
+    coursedir.db_url = course.db_url
+    coursedir.assignment_id = course.assignment
+    coursedir.student_id = student
+    converter = GenerateFeedback(coursedir=coursedir, config=config)
+    converter.force = True
+    return converter
+
+
+def _render(course: Course, student: str, nb: nbformat.NotebookNode) -> str:
+    """nbgrader's feedback page for ``nb``, rendered in a scratch folder, with our CSP."""
+    with tempfile.TemporaryDirectory(prefix="beth-feedback-") as tmp:
+        root = Path(tmp)
+        folder = root / "autograded" / student / course.assignment
+        folder.mkdir(parents=True)
+        notebooks.write(nb, folder / f"{course.notebook}.ipynb")
+        converter = _converter(course, student, root)
+        quiet = _QuietAltText()
+        logging.getLogger("traitlets").addFilter(quiet)
+        try:
+            converter.start()
+        finally:
+            logging.getLogger("traitlets").removeFilter(quiet)
+        page_path = root / "feedback" / student / course.assignment / f"{course.notebook}.html"
+        return with_csp(page_path.read_text(encoding="utf-8"))
+
+
+def _page(course: Course, student: str, secrets: dict[str, str], status: dict | None) -> str:
+    """The student's checked feedback page; raises `PageRefused` or `HiddenTestsLeaked`."""
+    nb = notebooks.read(course.autograded_notebook(student))
+    # A line the student wrote is theirs, even where it matches the solution.
+    own = student_text(nb)
+    relevant = {line: kind for line, kind in secrets.items() if line not in own}
+    page = _render(course, student, make_inert(scrub(nb, status)))
+    leaks = notebooks.find_leaks(html_text(page), relevant)
+    if leaks:
+        kind, line = leaks[0]
+        raise PageRefused(f"{len(leaks)} {kind} lines, e.g. {line[:80]!r}")
+    return page
+
+
+def generate(course: Course, students: list[str] | None = None) -> FeedbackReport:
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students."""
     use_this_environment()
     if not course.source_notebook.exists():
         raise CourseError("no source notebook: nothing to check feedback against")
@@ -133,41 +178,15 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     for student in [s for s in chosen if s in ungradable]:
         report.written.append(_ungradable_page(course, student, status[student]))
     for student in [s for s in chosen if s in graded]:
-        with tempfile.TemporaryDirectory(prefix="beth-feedback-") as tmp:
-            root = Path(tmp)
-            folder = root / "autograded" / student / course.assignment
-            folder.mkdir(parents=True)
-            nb = notebooks.read(course.autograded_notebook(student))
-            # A line the student wrote is theirs, even where it matches the solution.
-            own = student_text(nb)
-            relevant = {line: kind for line, kind in secrets.items() if line not in own}
-            notebooks.write(scrub(nb, status.get(student)), folder / f"{course.notebook}.ipynb")
-            config = course.config()
-            config.merge(Config({"CourseDirectory": {"root": str(root)},
-                                 "HTMLExporter": {"template_name": "feedback"}}))
-            coursedir = course.coursedir(config)
-            coursedir.root = str(root)
-            coursedir.db_url = course.db_url
-            coursedir.assignment_id = course.assignment
-            coursedir.student_id = student
-            converter = GenerateFeedback(coursedir=coursedir, config=config)
-            converter.force = True
-            quiet = _QuietAltText()
-            logging.getLogger("traitlets").addFilter(quiet)
-            try:
-                converter.start()
-            finally:
-                logging.getLogger("traitlets").removeFilter(quiet)
-            page_path = root / "feedback" / student / course.assignment / f"{course.notebook}.html"
-            page = page_path.read_text(encoding="utf-8")
-            leaks = notebooks.find_leaks(html_text(page), relevant)
-            if leaks:
-                kind, line = leaks[0]
-                report.refused[student] = f"{len(leaks)} {kind} lines, e.g. {line[:80]!r}"
-                continue
-            target = course.folder("feedback", student)
-            target.mkdir(parents=True, exist_ok=True)
-            out = target / f"{course.notebook}.html"
-            shutil.copyfile(page_path, out)
-            report.written.append(out)
+        out = course.folder("feedback", student) / f"{course.notebook}.html"
+        try:
+            page = _page(course, student, secrets, status.get(student))
+        except (PageRefused, HiddenTestsLeaked) as why:
+            report.refused[student] = str(why)
+            # An older page (from nbgrader's button, say) must not go out in its place.
+            out.unlink(missing_ok=True)
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+        report.written.append(out)
     return report

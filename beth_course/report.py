@@ -3,7 +3,9 @@
 The report shows the score distribution, the pass rate of each test, and every submission
 whose grading did not go normally (memory, timeout, a dead kernel, a malformed notebook, an
 error), with the reason. Plots are drawn with matplotlib and embedded as PNG, so the page
-is one file that can be mailed or archived.
+is one file that can be mailed or archived. Every value is HTML-escaped, and the page carries
+a Content-Security-Policy that forbids script (`beth_course.pages`): a failure reason can
+quote what a submission printed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from .course import Course, CourseError
 from .grades import grade_table
+from .pages import CSP_META
 
 
 @dataclass
@@ -121,7 +124,7 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     )
     median = statistics.median(totals)
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en"><head>{CSP_META}<meta charset="utf-8">
 <title>{esc(course.assignment)}: grading report</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
