@@ -285,6 +285,7 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
     )
     from traitlets.config.loader import PyFileConfigLoader
 
+    from ..inert import MakeInert
     from .restore import RestoreCells
 
     task = ws.task
@@ -295,8 +296,8 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
         ClearOutput, RestoreCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
     ]
     config.Autograde.autograde_preprocessors = [
-        execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, *_inert(),
-        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+        execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata, MakeInert,
     ]
     config.RestoreCells.cell_orders = dict(task.cell_orders)
     config.OverwriteCells.add_missing_cells = False  # RestoreCells did it
@@ -310,15 +311,6 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
         "--IPKernelApp.exec_lines=['import beth_course.kernel_boot']",
     ]
     return config
-
-
-def _inert() -> list:
-    """The preprocessor that makes outputs and markdown inert, where it is available."""
-    try:
-        from ..pages import MakeInert
-    except ImportError:
-        return []
-    return [MakeInert]
 
 
 def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None) -> type:
