@@ -96,6 +96,22 @@ def secret_lines(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     return {line: kind for line, kind in secret.items() if line not in public_text}
 
 
+def dictated_lines(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> list[str]:
+    """Solution lines that the released notebook spells out anyway (in a task's text, a
+    comment or a test's message), so a student could copy their own instructions."""
+    solution: set[str] = set()
+    for cell in source_nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if stripped in (SOLUTION_BEGIN, SOLUTION_END):
+                inside = stripped == SOLUTION_BEGIN
+            elif inside and len(stripped) >= _MIN_SECRET_CHARS:
+                solution.add(stripped)
+    text = "\n".join(cell.source for cell in release_nb.cells)
+    return sorted(line for line in solution if line in text)
+
+
 def find_leaks(text: str, secrets: dict[str, str]) -> list[tuple[str, str]]:
     """``(kind, line)`` for each secret line found in ``text``, and any leftover marker."""
     leaks = [(kind, line) for line, kind in secrets.items() if line in text]

@@ -22,6 +22,7 @@ class ReleaseReport:
     source_tests_passed: int = 0
     release_tests_failed: int = 0
     files: list[str] = field(default_factory=list)
+    dictated: list[str] = field(default_factory=list)
 
     def lines(self, course: Course) -> list[str]:
         out = []
@@ -40,6 +41,9 @@ class ReleaseReport:
                 "cells fail without the solutions"
             )
         out.append("no solution or hidden-test line appears anywhere in release/")
+        for line in self.dictated:
+            out.append(f"WARNING: the release spells out a line of a solution (copying it does "
+                       f"the task): {line[:100]}")
         folder = course.folder("release").relative_to(course.root)
         out.append(f"{folder}/: " + ", ".join(self.files))
         return out
@@ -139,6 +143,7 @@ def release(course: Course, validate: bool = True) -> ReleaseReport:
             f"solution or hidden-test text reached release/ ({len(leaks)} places):\n{shown}\n"
             "release/ was left in place for inspection; do not hand it out."
         )
+    report.dictated = notebooks.dictated_lines(source_nb, notebooks.read(release_nb_path))
     report.files = sorted(p.name for p in release_dir.iterdir())
     return report
 

@@ -107,6 +107,24 @@ def test_leak_scan_finds_a_planted_hidden_line(tmp_path):
     assert ("release/beth_workshop/notes.txt", "hidden test", hidden) in found
 
 
+def test_task_texts_do_not_dictate_solution_lines():
+    """No line of a solution appears in the release (task texts, comments, test messages)."""
+    source = notebooks.read(COURSE.source_notebook)
+    assert notebooks.dictated_lines(source, notebooks.read(COURSE.release_notebook)) == []
+
+
+def test_dictated_lines_finds_a_solution_line_in_a_task_text():
+    """The check can fail: a task text that spells out its solution's line is reported."""
+    source = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\ndf = pandas.read_csv(DATA_FILE)\n### END SOLUTION"),
+    ])
+    release = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Load it: `df = pandas.read_csv(DATA_FILE)`."),
+        nbformat.v4.new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()"),
+    ])
+    assert notebooks.dictated_lines(source, release) == ["df = pandas.read_csv(DATA_FILE)"]
+
+
 def test_secret_lines_leave_out_what_the_instructions_quote():
     """A solution line quoted in the task text is public; one found nowhere else is secret."""
     nb = nbformat.v4.new_notebook(cells=[
