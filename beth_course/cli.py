@@ -12,7 +12,7 @@ from .course import Course, CourseError, use_this_environment
 
 
 def _course(args) -> Course:
-    return Course.find(args.course) if args.course else Course.find()
+    return Course.find(args.course, args.assignment)
 
 
 def cmd_release(args) -> int:
@@ -286,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--course", type=Path, default=None,
         help="the course directory (default: the one containing the current folder)",
+    )
+    parser.add_argument(
+        "--assignment", default=None, metavar="NAME",
+        help="the assignment (a folder of source/); needed when there are several",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show nbgrader's own log (every file it copies)"

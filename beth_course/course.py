@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ASSIGNMENT = "beth_workshop"
-NOTEBOOK = "beth_workshop"
 
 
 def use_this_environment() -> None:
@@ -26,6 +25,23 @@ class CourseError(Exception):
     """Something about the course directory or its inputs that the instructor must fix."""
 
 
+def _assignments(root: Path) -> list[str]:
+    source = root / "source"
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def _only_assignment(root: Path) -> str:
+    found = _assignments(root)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return ASSIGNMENT  # nothing released yet: the course's own default
+    raise CourseError(
+        f"this course has {len(found)} assignments ({', '.join(found)}); name one with "
+        "--assignment NAME"
+    )
+
+
 @dataclass(frozen=True)
 class Course:
     """An nbgrader course directory laid out as nbgrader expects it.
@@ -38,19 +54,33 @@ class Course:
 
     root: Path
     assignment: str = ASSIGNMENT
-    notebook: str = NOTEBOOK
+    notebook: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+        if not self.notebook:  # the assignment's only notebook, else one named after it
+            found = sorted(p.stem for p in self.folder("source").glob("*.ipynb"))
+            object.__setattr__(self, "notebook", found[0] if len(found) == 1 else self.assignment)
 
     @classmethod
-    def find(cls, start: Path | str | None = None) -> "Course":
-        """The course at ``start`` or the nearest folder above it with ``nbgrader_config.py``."""
+    def find(cls, start: Path | str | None = None, assignment: str | None = None) -> "Course":
+        """The course at ``start`` or the nearest folder above it with ``nbgrader_config.py``.
+
+        ``assignment`` may be left out when ``source/`` holds one assignment; with several,
+        it must be named (the error lists them).
+        """
         here = Path(start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
-                return cls(folder)
+                return cls(folder, assignment or _only_assignment(folder))
         raise CourseError(
             f"{here} is not inside a course directory (a folder with nbgrader_config.py and "
             "source/). Run beth-course there, or pass --course PATH."
         )
+
+    def assignments(self) -> list[str]:
+        """The assignments in ``source/`` (folders holding at least one notebook)."""
+        return _assignments(self.root)
 
     # Paths -------------------------------------------------------------------------------
     def folder(self, kind: str, student: str | None = None) -> Path:
