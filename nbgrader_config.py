@@ -60,16 +60,27 @@ c.CourseDirectory.max_file_size = 200_000_000
 
 # ---- beth-course only: nbgrader ignores the sections below ----------------------------------
 
-# The autograde sandbox (bubblewrap): limits for each submission's kernel. Memory is the
-# address space per process; an allocation past it raises MemoryError in the student's cell
-# (the notebook needs under 3G with the default sample sizes).
+# The autograde sandbox (bubblewrap): limits for each submission (README, "Security model").
+# Memory of the whole submission, all its processes together (a cgroup as root, else a
+# watchdog), and the address space of each process, so that one allocation past it raises
+# MemoryError in the student's cell (the notebook needs under 3G with the default sizes).
 c.BethSandbox.memory_limit = "6G"
+# What a submission may write in all: its working folder and /tmp share a RAM-backed folder
+# of this size, /dev/shm gets a quarter of it (count it in the machine's memory budget).
+c.BethSandbox.disk_limit = "1G"
 # CPU seconds per process; a process past it is killed (recorded as a dead kernel).
 c.BethSandbox.cpu_time_limit = 600
 # Processes per submission: enough for joblib workers, not for a fork bomb.
 c.BethSandbox.max_processes = 64
 # Largest file a submission may write.
 c.BethSandbox.max_file_size = "1G"
+# Output a cell, and a whole notebook, may keep in the autograded notebook and feedback;
+# the rest is replaced by a note (nbgrader's LimitOutput above counts lines, not bytes).
+c.BethSandbox.max_cell_output = "4M"
+c.BethSandbox.max_notebook_output = "32M"
+# Largest single message the grader takes from a kernel (a DataFrame the checker reads
+# included: 100,000 BETH rows are about 5M); a kernel that sends more is disconnected.
+c.BethSandbox.max_message = "256M"
 # Wall-clock seconds for a whole notebook; cells still unrun then are marked NotRun.
 c.BethSandbox.submission_timeout = 900
 # Numeric threads per submission; `--workers` defaults to one submission per core.

@@ -19,7 +19,8 @@ def cmd_release(args) -> int:
     from .release import release
 
     course = _course(args)
-    print(f"releasing {course.assignment} from {course.source_notebook.relative_to(course.root)} ...")
+    print(f"releasing {course.assignment} from source/{course.assignment}/ "
+          f"({', '.join(n + '.ipynb' for n in course.notebooks)}) ...")
     report = release(course, validate=not args.no_validate)
     for line in report.lines(course):
         print("  " + line)

@@ -124,10 +124,11 @@ class Course:
         base = self.root / kind
         if not base.is_dir():
             return []
+        names = self.notebooks
         return sorted(
             p.name
             for p in base.iterdir()
-            if (p / self.assignment / f"{self.notebook}.ipynb").is_file()
+            if any((p / self.assignment / f"{name}.ipynb").is_file() for name in names)
         )
 
     # Configuration -------------------------------------------------------------------------

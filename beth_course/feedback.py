@@ -78,11 +78,11 @@ class _QuietAltText(logging.Filter):
         return "Alternative text is missing" not in record.getMessage()
 
 
-def _ungradable_page(course: Course, student: str, info: dict) -> Path:
+def _ungradable_page(course: Course, student: str, info: dict, name: str) -> Path:
     """Feedback for a submission that could not be run at all: what happened, and 0."""
     target = course.folder("feedback", student)
     target.mkdir(parents=True, exist_ok=True)
-    out = target / f"{course.notebook}.html"
+    out = target / f"{name}.html"
     esc = html.escape
     out.write_text(
         f"<!DOCTYPE html>\n<html lang=\"en\"><head>{CSP_META}<meta charset=\"utf-8\">"
@@ -90,7 +90,7 @@ def _ungradable_page(course: Course, student: str, info: dict) -> Path:
         f"<h1>{esc(course.assignment)}: feedback for {esc(student)}</h1>\n"
         f"<p>Your submission could not be graded ({esc(info['status'].replace('_', ' '))}): "
         f"{esc(info['reason'])}</p>\n<p>It scores 0. Check that you handed in the notebook "
-        f"file itself ({esc(course.notebook)}.ipynb, downloaded from Jupyter or Colab), and "
+        f"file itself ({esc(name)}.ipynb, downloaded from Jupyter or Colab), and "
         "ask your instructor about handing it in again.</p>\n</body></html>\n",
         encoding="utf-8",
     )
@@ -131,13 +131,13 @@ def _converter(course: Course, student: str, root: Path):
     return converter
 
 
-def _render(course: Course, student: str, nb: nbformat.NotebookNode) -> str:
+def _render(course: Course, student: str, name: str, nb: nbformat.NotebookNode) -> str:
     """nbgrader's feedback page for ``nb``, rendered in a scratch folder, with our CSP."""
     with tempfile.TemporaryDirectory(prefix="beth-feedback-") as tmp:
         root = Path(tmp)
         folder = root / "autograded" / student / course.assignment
         folder.mkdir(parents=True)
-        notebooks.write(nb, folder / f"{course.notebook}.ipynb")
+        notebooks.write(nb, folder / f"{name}.ipynb")
         converter = _converter(course, student, root)
         quiet = _QuietAltText()
         logging.getLogger("traitlets").addFilter(quiet)
@@ -145,17 +145,17 @@ def _render(course: Course, student: str, nb: nbformat.NotebookNode) -> str:
             converter.start()
         finally:
             logging.getLogger("traitlets").removeFilter(quiet)
-        page_path = root / "feedback" / student / course.assignment / f"{course.notebook}.html"
+        page_path = root / "feedback" / student / course.assignment / f"{name}.html"
         return with_csp(page_path.read_text(encoding="utf-8"))
 
 
-def _page(course: Course, student: str, secrets: dict[str, str], status: dict | None) -> str:
-    """The student's checked feedback page; raises `PageRefused` or `HiddenTestsLeaked`."""
-    nb = notebooks.read(course.autograded_notebook(student))
+def _page(course: Course, student: str, name: str, secrets: dict[str, str], status: dict | None) -> str:
+    """A student's checked feedback page; raises `PageRefused` or `HiddenTestsLeaked`."""
+    nb = notebooks.read(course.folder("autograded", student) / f"{name}.ipynb")
     # A line the student wrote is theirs, even where it matches the solution.
     own = student_text(nb)
     relevant = {line: kind for line, kind in secrets.items() if line not in own}
-    page = _render(course, student, make_inert(scrub(nb, status)))
+    page = _render(course, student, name, make_inert(scrub(nb, status)))
     leaks = notebooks.find_leaks(html_text(page), relevant)
     if leaks:
         kind, line = leaks[0]
@@ -163,12 +163,21 @@ def _page(course: Course, student: str, secrets: dict[str, str], status: dict | 
     return page
 
 
-def generate(course: Course, students: list[str] | None = None) -> FeedbackReport:
-    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students."""
-    use_this_environment()
-    if not course.source_notebook.exists():
+def _secrets(course: Course) -> dict[str, str]:
+    sources = [course.folder("source") / f"{name}.ipynb" for name in course.notebooks]
+    if not all(path.exists() for path in sources):
         raise CourseError("no source notebook: nothing to check feedback against")
-    secrets = notebooks.secret_lines(notebooks.read(course.source_notebook))
+    secrets: dict[str, str] = {}
+    for path in sources:
+        secrets.update(notebooks.secret_lines(notebooks.read(path)))
+    return secrets
+
+
+def generate(course: Course, students: list[str] | None = None) -> FeedbackReport:
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students, one
+    page per notebook of the assignment."""
+    use_this_environment()
+    secrets = _secrets(course)
     graded = course.students("autograded")
     status = statuses(course.gradebook_path, course.assignment)
     # Recorded, but nothing to render (not a notebook, or grading failed): a short page.
@@ -176,17 +185,24 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     chosen = students or graded + ungradable
     report = FeedbackReport(missing=[s for s in chosen if s not in graded and s not in status])
     for student in [s for s in chosen if s in ungradable]:
-        report.written.append(_ungradable_page(course, student, status[student]))
+        for name in course.notebooks:
+            report.written.append(_ungradable_page(course, student, status[student], name))
     for student in [s for s in chosen if s in graded]:
-        out = course.folder("feedback", student) / f"{course.notebook}.html"
-        try:
-            page = _page(course, student, secrets, status.get(student))
-        except (PageRefused, HiddenTestsLeaked) as why:
-            report.refused[student] = str(why)
-            # An older page (from nbgrader's button, say) must not go out in its place.
-            out.unlink(missing_ok=True)
-            continue
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page, encoding="utf-8")
-        report.written.append(out)
+        for name in course.notebooks:
+            if (course.folder("autograded", student) / f"{name}.ipynb").exists():
+                _write_page(course, student, name, secrets, status.get(student), report)
     return report
+
+
+def _write_page(course: Course, student: str, name: str, secrets, status, report: FeedbackReport) -> None:
+    out = course.folder("feedback", student) / f"{name}.html"
+    try:
+        page = _page(course, student, name, secrets, status)
+    except (PageRefused, HiddenTestsLeaked) as why:
+        report.refused[student] = str(why)
+        # An older page (from nbgrader's button, say) must not go out in its place.
+        out.unlink(missing_ok=True)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    report.written.append(out)

@@ -1,7 +1,17 @@
-"""``beth-course release``: generate the student version and prove it is safe to hand out."""
+"""``beth-course release``: generate the student version and prove it is safe to hand out.
+
+For every notebook of the assignment: normalise the source (clear outputs, one
+kernelspec); check that every test passes on the source; run nbgrader's
+``generate_assignment`` (which also records the assignment in the gradebook); normalise
+the release; check that every test fails on the release; and check that no solution or
+hidden-test line reached ``release/``. Assignments that use ``beth_helpers`` also get
+``data.csv`` (the shipped real rows, if the source has none) and a wheel of
+``beth_helpers`` beside the student notebook.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import zipfile
@@ -10,7 +20,10 @@ from pathlib import Path
 
 from . import notebooks
 from .course import Course, CourseError, use_this_environment
+from .grading.checker import changed_student_names
 from .wheel import build_wheel
+
+_USES_HELPERS = re.compile(r"^\s*(import beth_helpers|from beth_helpers\b)", re.MULTILINE)
 
 
 @dataclass
@@ -23,41 +36,45 @@ class ReleaseReport:
     release_tests_failed: int = 0
     files: list[str] = field(default_factory=list)
     dictated: list[str] = field(default_factory=list)
+    kernel_tests: list[str] = field(default_factory=list)
 
     def lines(self, course: Course) -> list[str]:
         out = []
         if self.cleared_source_outputs:
-            out.append(
-                f"normalised {course.source_notebook.relative_to(course.root)}: cleared "
-                f"{self.cleared_source_outputs} outputs (source notebooks carry none)"
-            )
+            out.append(f"normalised source/{course.assignment}/: cleared "
+                       f"{self.cleared_source_outputs} outputs (source notebooks carry none)")
         if self.wrote_data_csv:
             out.append("source had no data.csv: wrote the 6,791 real rows shipped with beth_helpers")
         if self.source_tests_passed:
             out.append(f"source validates: all {self.source_tests_passed} test cells pass")
         if self.release_tests_failed:
-            out.append(
-                f"release fails validation as it must: all {self.release_tests_failed} test "
-                "cells fail without the solutions"
-            )
+            out.append(f"release fails validation as it must: all {self.release_tests_failed} "
+                       "test cells fail without the solutions")
         out.append("no solution or hidden-test line appears anywhere in release/")
-        for line in self.dictated:
-            out.append(f"WARNING: the release spells out a line of a solution (copying it does "
-                       f"the task): {line[:100]}")
+        out += [f"WARNING: the release spells out a line of a solution (copying it does the "
+                f"task): {line[:100]}" for line in self.dictated]
+        out += [f"WARNING: {name} changes the student's own variables, so it runs in the "
+                "student's kernel as in plain nbgrader: its hidden tests reach the student and "
+                "its points can be forged (README, Security model)" for name in self.kernel_tests]
         folder = course.folder("release").relative_to(course.root)
         out.append(f"{folder}/: " + ", ".join(self.files))
         return out
 
 
-def _grade_cell_count(nb) -> int:
-    return sum(
-        1
-        for c in nb.cells
-        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
-    )
+def _test_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")]
 
 
-def _validate(course: Course, folder: Path, invert: bool) -> dict:
+def uses_beth_helpers(course: Course) -> bool:
+    """Whether the assignment's notebooks import beth_helpers (and so need its wheel)."""
+    return any(_USES_HELPERS.search(cell.source)
+               for name in course.notebooks
+               for cell in notebooks.read(course.folder("source") / f"{name}.ipynb").cells
+               if cell.cell_type == "code")
+
+
+def _validate(course: Course, folder: Path, name: str, invert: bool) -> dict:
     """Run nbgrader's validator on a copy of ``folder`` (so nothing is written into it)."""
     from nbgrader.validator import Validator
 
@@ -66,76 +83,107 @@ def _validate(course: Course, folder: Path, invert: bool) -> dict:
         shutil.copytree(folder, copy)
         config = course.config()
         config.KernelManager.transport = "ipc"  # Unix sockets: no open TCP port, no warning
-        validator = Validator(config=config, invert=invert)
-        return validator.validate(str(copy / f"{course.notebook}.ipynb"))
+        return Validator(config=config, invert=invert).validate(str(copy / f"{name}.ipynb"))
 
 
-def release(course: Course, validate: bool = True) -> ReleaseReport:
-    """Generate ``release/<assignment>/`` from ``source/<assignment>/``.
-
-    Steps: normalise the source notebook (clear outputs, one kernelspec); make sure
-    ``data.csv`` is beside it; check that every test passes on the source; run nbgrader's
-    ``generate_assignment`` (which also records the assignment in the gradebook); normalise
-    the release notebook and add a wheel of ``beth_helpers``; check that every test fails
-    on the release; and check that no solution or hidden-test line reached ``release/``.
-    Raises :class:`CourseError` with what to fix if a check fails.
-    """
-    from nbgrader.converters import GenerateAssignment
-    from beth_helpers import __version__, write_classroom_csv
-
-    use_this_environment()
-    report = ReleaseReport()
-    source_nb_path = course.source_notebook
-    if not source_nb_path.is_file():
-        raise CourseError(f"no source notebook at {source_nb_path}")
+def _read_source(path: Path):
     try:
-        source_nb = notebooks.read(source_nb_path)
+        return notebooks.read(path)
     except Exception as exc:  # nbformat raises several types for a broken file
-        raise CourseError(f"{source_nb_path} is not a readable notebook: {exc}") from exc
-    source_nb, report.cleared_source_outputs = notebooks.normalize(source_nb)
-    notebooks.write(source_nb, source_nb_path)
+        raise CourseError(f"{path} is not a readable notebook: {exc}") from exc
 
-    data_csv = course.folder("source") / "data.csv"
-    if not data_csv.exists():
-        write_classroom_csv(data_csv)
-        report.wrote_data_csv = True
 
-    n_tests = _grade_cell_count(source_nb)
-    if validate:
-        results = _validate(course, course.folder("source"), invert=False)
+def _normalise_sources(course: Course, report: ReleaseReport) -> dict:
+    """Normalise every source notebook in place; ``{name: notebook}``."""
+    sources = {}
+    for name in course.notebooks:
+        path = course.folder("source") / f"{name}.ipynb"
+        if not path.is_file():
+            raise CourseError(f"no source notebook at {path}")
+        nb, cleared = notebooks.normalize(_read_source(path))
+        notebooks.write(nb, path)
+        report.cleared_source_outputs += cleared
+        report.kernel_tests += [f"{name}.ipynb: {c.metadata['nbgrader']['grade_id']}"
+                                for c in _test_cells(nb) if changed_student_names(c.source)]
+        sources[name] = nb
+    return sources
+
+
+def _check_source(course: Course, sources: dict, report: ReleaseReport) -> None:
+    for name, nb in sources.items():
+        results = _validate(course, course.folder("source"), name, invert=False)
         problems = results.get("failed") or results.get("changed") or results.get("type_changed")
         if problems:
             first = problems[0]
             raise CourseError(
-                f"the source notebook does not pass its own tests ({len(problems)} cells); "
-                f"first:\n{first['source'][:400]}\n{first.get('raw_error', '')[:1500]}"
+                f"{name}.ipynb does not pass its own tests ({len(problems)} cells); first:\n"
+                f"{first['source'][:400]}\n{first.get('raw_error', '')[:1500]}"
             )
-        report.source_tests_passed = n_tests
+        report.source_tests_passed += len(_test_cells(nb))
 
+
+def _check_release(course: Course, sources: dict, report: ReleaseReport) -> None:
+    for name, nb in sources.items():
+        results = _validate(course, course.folder("release"), name, invert=True)
+        if results.get("passed"):
+            raise CourseError(
+                f"{len(results['passed'])} test cells of {name}.ipynb pass on the release without "
+                "any solution, so they check nothing a student must do; first:\n"
+                + results["passed"][0]["source"][:400]
+            )
+        report.release_tests_failed += len(_test_cells(nb))
+
+
+def _generate(course: Course) -> None:
+    """nbgrader's generate_assignment into a fresh release folder (ours to replace)."""
+    from nbgrader.converters import GenerateAssignment
+
+    release_dir = course.folder("release")
+    if release_dir.is_dir() and not release_dir.is_symlink():
+        shutil.rmtree(release_dir)  # quietly: nbgrader's own --force warns alarmingly
     config = course.config()
     converter = GenerateAssignment(coursedir=course.coursedir(config), config=config)
     converter.coursedir.assignment_id = course.assignment
-    converter.force = True
     converter.create_assignment = True
     converter.start()
+    for name in course.notebooks:
+        path = release_dir / f"{name}.ipynb"
+        notebooks.write(notebooks.normalize(notebooks.read(path))[0], path)
 
-    release_dir = course.folder("release")
-    release_nb_path = course.release_notebook
-    release_nb, _ = notebooks.normalize(notebooks.read(release_nb_path))
-    notebooks.write(release_nb, release_nb_path)
-    package_dir = Path(__import__("beth_helpers").__file__).parent
-    build_wheel(package_dir, release_dir, __version__)
 
+def release(course: Course, validate: bool = True) -> ReleaseReport:
+    """Generate ``release/<assignment>/`` from ``source/<assignment>/`` (module docstring).
+
+    Raises :class:`CourseError` with what to fix if a check fails.
+    """
+    use_this_environment()
+    report = ReleaseReport()
+    if not any(course.folder("source").glob("*.ipynb")):
+        raise CourseError(f"no source notebook in {course.folder('source')}")
+    sources = _normalise_sources(course, report)
+    helpers = uses_beth_helpers(course)
+    if helpers and not (course.folder("source") / "data.csv").exists():
+        from beth_helpers import write_classroom_csv
+
+        write_classroom_csv(course.folder("source") / "data.csv")
+        report.wrote_data_csv = True
     if validate:
-        results = _validate(course, release_dir, invert=True)
-        if results.get("passed"):
-            raise CourseError(
-                f"{len(results['passed'])} test cells pass on the release without any "
-                "solution, so they check nothing a student must do; first:\n"
-                + results["passed"][0]["source"][:400]
-            )
-        report.release_tests_failed = n_tests
+        _check_source(course, sources, report)
+    _generate(course)
+    if helpers:
+        from beth_helpers import __version__
 
+        build_wheel(Path(__import__("beth_helpers").__file__).parent, course.folder("release"), __version__)
+    if validate:
+        _check_release(course, sources, report)
+    _refuse_leaks(course)
+    for name, nb in sources.items():
+        report.dictated += notebooks.dictated_lines(nb, notebooks.read(course.folder("release") / f"{name}.ipynb"))
+    report.files = sorted(p.name for p in course.folder("release").iterdir())
+    return report
+
+
+def _refuse_leaks(course: Course) -> None:
     leaks = scan_for_leaks(course)
     if leaks:
         shown = "\n".join(f"  {where}: {kind}: {line[:100]}" for where, kind, line in leaks[:10])
@@ -143,27 +191,27 @@ def release(course: Course, validate: bool = True) -> ReleaseReport:
             f"solution or hidden-test text reached release/ ({len(leaks)} places):\n{shown}\n"
             "release/ was left in place for inspection; do not hand it out."
         )
-    report.dictated = notebooks.dictated_lines(source_nb, notebooks.read(release_nb_path))
-    report.files = sorted(p.name for p in release_dir.iterdir())
-    return report
 
 
 def scan_for_leaks(course: Course) -> list[tuple[str, str, str]]:
-    """``(file, kind, line)`` for every solution or hidden-test line found in ``release/``."""
-    secrets = notebooks.secret_lines(notebooks.read(course.source_notebook))
+    """``(file, kind, line)`` for every solution or hidden-test line found in the release."""
+    secrets: dict[str, str] = {}
+    for name in course.notebooks:
+        secrets.update(notebooks.secret_lines(notebooks.read(course.folder("source") / f"{name}.ipynb")))
     found = []
-    release_root = course.root / "release"
-    for path in sorted(release_root.rglob("*")):
+    for path in sorted(course.folder("release").rglob("*")):
         if not path.is_file():
             continue
         where = str(path.relative_to(course.root))
-        if path.suffix == ".ipynb":
-            texts = [notebooks.notebook_text(notebooks.read(path))]
-        elif path.suffix in (".whl", ".zip"):
-            with zipfile.ZipFile(path) as zf:
-                texts = [zf.read(name).decode("utf-8", "replace") for name in zf.namelist()]
-        else:
-            texts = [path.read_bytes().decode("utf-8", "replace")]
-        for text in texts:
+        for text in _texts(path):
             found += [(where, kind, line) for kind, line in notebooks.find_leaks(text, secrets)]
     return found
+
+
+def _texts(path: Path) -> list[str]:
+    if path.suffix == ".ipynb":
+        return [notebooks.notebook_text(notebooks.read(path))]
+    if path.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(path) as zf:
+            return [zf.read(name).decode("utf-8", "replace") for name in zf.namelist()]
+    return [path.read_bytes().decode("utf-8", "replace")]

@@ -43,15 +43,19 @@ def _png(fig) -> str:
 
 
 def _test_order(course: Course) -> list[tuple[str, float, str]]:
-    """``(grade id, points, kind)`` of every graded cell, in notebook order."""
+    """``(cell key, points, kind)`` of every graded cell, in notebook order."""
     from . import notebooks
+    from .grades import cell_key
 
     out = []
-    for cell in notebooks.read(course.source_notebook).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            kind = "manual" if cell.cell_type == "markdown" else "auto"
-            out.append((meta["grade_id"], float(meta.get("points", 0)), kind))
+    names = course.notebooks
+    for name in names:
+        for cell in notebooks.read(course.folder("source") / f"{name}.ipynb").cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                kind = "manual" if cell.cell_type == "markdown" or meta.get("solution") else "auto"
+                key = cell_key(name, meta["grade_id"], len(names) > 1)
+                out.append((key, float(meta.get("points", 0)), kind))
     return out
 
 

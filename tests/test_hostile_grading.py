@@ -81,7 +81,7 @@ def attacks(victims: dict[str, str], port: int) -> dict[str, dict[str, str]]:
             "            print(pid, name, exc.errno)\n"
             "print(open('/proc/self/mountinfo').read(), dict(os.environ), os.getcwd())\n" + ANSWER)},
         "write_out": {"answer": (
-            f"for path in [{public!r}, {peer!r}, {gradebook!r}]:\n"
+            f"for path in {[public, peer, gradebook, victims['source'], victims['release']]!r}:\n"
             "    try:\n        open(path, 'a').write('forged')\n"
             "    except OSError as exc:\n        print('refused', exc.errno)\n" + ANSWER)},
         "net": {"answer": (
@@ -164,7 +164,9 @@ def hostile(tmp_path_factory, sandbox_available):
     public.write_text("public\n")
     peer = submit(course, "control", {"answer": ANSWER, "more": "more = 1"})
     victims = {"secret": str(secret), "public": str(public), "peer": str(peer),
-               "gradebook": str(course.gradebook_path)}
+               "gradebook": str(course.gradebook_path),
+               "source": str(course.folder("source") / "data.csv"),
+               "release": str(course.folder("release") / "tiny.ipynb")}
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

@@ -67,6 +67,92 @@ def free_names(tree: ast.AST) -> set[str]:
     return read - bound_names(tree) - _BUILTINS
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _top_level_names(node: ast.AST, ctx: type) -> set[str]:
+    """Names used with ``ctx`` in ``node`` outside nested scopes (defs, lambdas, comprehensions)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ctx):
+            found.add(current.id)
+        stack += [c for c in ast.iter_child_nodes(current) if not isinstance(c, _SCOPES)]
+    return found
+
+
+def changed_student_names(code: str) -> set[str]:
+    """Names of the student's that a test cell rebinds or deletes (``del squares``).
+
+    Such a test changes the student's own variables (nbgrader's example course checks that
+    ``sum_of_squares`` calls ``squares`` by deleting ``squares``); it cannot be run on
+    copies in the checker, so the grader runs it in the student's kernel, as nbgrader
+    does. A name counts when the cell reads it before binding it, or deletes it.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    state = _Order()
+    state.visit(tree.body)
+    return (state.read_first & (state.bound | state.deleted)) - _BUILTINS
+
+
+class _Order:
+    """Walks statements in the order they run, noting names read before they are bound."""
+
+    def __init__(self) -> None:
+        self.bound: set[str] = set()
+        self.deleted: set[str] = set()
+        self.read_first: set[str] = set()
+
+    def read(self, node) -> None:
+        if node is not None:
+            self.read_first |= _top_level_names(node, ast.Load) - self.bound
+
+    def bind(self, node) -> None:
+        if node is not None:
+            self.bound |= _top_level_names(node, ast.Store)
+
+    def visit(self, statements) -> None:
+        for statement in statements:
+            self.statement(statement)
+
+    def statement(self, node) -> None:
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                self.read(item.context_expr)
+                self.bind(item.optional_vars)
+            self.visit(node.body)
+        elif isinstance(node, (ast.If, ast.While)):
+            self.read(node.test)
+            self.visit(node.body)
+            self.visit(node.orelse)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.read(node.iter)
+            self.bind(node.target)
+            self.visit(node.body)
+            self.visit(node.orelse)
+        elif isinstance(node, ast.Try):
+            self.visit(node.body)
+            for handler in node.handlers:
+                self.read(handler.type)
+                self.bound |= {handler.name} if handler.name else set()
+                self.visit(handler.body)
+            self.visit(node.orelse)
+            self.visit(node.finalbody)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.bound.add(node.name)
+        else:
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self.read_first |= {node.target.id} - self.bound
+            self.read(node)
+            self.deleted |= _top_level_names(node, ast.Del)
+            self.bind(node)
+
+
 # -- running a cell --------------------------------------------------------------------------
 def _stream(name: str, text: str) -> dict:
     if len(text) > MAX_TEXT:

@@ -33,6 +33,7 @@ from nbformat import NotebookNode, from_dict
 from nbgrader.preprocessors import Execute
 from traitlets import Float, Integer
 
+from .checker import changed_student_names
 from .checking import error_output
 from .slots import kill_user_processes
 
@@ -47,12 +48,14 @@ def cell_name(cell, index: int | None = None) -> str:
 
 
 def cell_role(cell) -> str:
-    """``test`` (checked by the checker), ``locked`` (both sides) or ``student``."""
+    """``test`` (run by the checker), ``kernel_test`` (a test that changes the student's
+    variables, run in their kernel as nbgrader does), ``locked`` (run on both sides),
+    ``student`` or ``other`` (not code)."""
     meta = cell.metadata.get("nbgrader", {})
     if cell.cell_type != "code":
         return "other"
     if meta.get("grade") and not meta.get("solution"):
-        return "test"
+        return "kernel_test" if changed_student_names(cell.source) else "test"
     if meta.get("locked") and not meta.get("solution"):
         return "locked"
     return "student"
@@ -123,6 +126,8 @@ class GuardedExecute(Execute):
             if role == "test":
                 cell.outputs = [from_dict(o) for o in self._check(cell, index)]
                 return cell, resources
+            if role == "kernel_test":
+                self._status.setdefault("tests_in_kernel", []).append(cell_name(cell, index))
             cell, resources = self._run_in_kernel(cell, resources, index)
             if role == "locked" and not self._halted:
                 self._check(cell, index)  # the checker evaluates it too; outputs are the kernel's

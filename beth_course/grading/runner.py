@@ -80,7 +80,8 @@ def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[
     for student in chosen:
         row = done.get(student)
         sha = hash_files(_submission_files(course.folder("submitted", student)))
-        if row and row["submission_sha256"] == sha and course.autograded_notebook(student).exists():
+        graded = course.folder("autograded", student)
+        if row and row["submission_sha256"] == sha and any(graded.glob("*.ipynb")):
             skipped.append(student)
         else:
             todo.append(student)
@@ -222,7 +223,8 @@ def autograde(
                 f"sandbox is not available here: {why}. Install it, or pass --no-sandbox "
                 "if you accept running student code unconfined."
             )
-    if not course.gradebook_path.exists() or not course.release_notebook.exists():
+    released = [course.folder("release") / f"{n}.ipynb" for n in course.notebooks]
+    if not course.gradebook_path.exists() or not all(p.exists() for p in released):
         raise CourseError("the assignment has not been released here yet: run beth-course release")
 
     todo, skipped = plan(course, students, force)
