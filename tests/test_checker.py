@@ -155,3 +155,68 @@ def test_protocol_survives_a_large_blob_through_a_pipe():
         writer.join()
         os.close(write_fd)
         os.close(read_fd)
+
+
+class FakeBridge:
+    """The grader's side of fetches, answering from a dict (no kernel)."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def fetch(self, names):
+        return wire.encode({n: self.values[n] for n in names if n in self.values})
+
+    def call(self, name, arguments):
+        raise RuntimeError("no kernel here")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from beth_course.grading.checking import CheckerServer, CheckerSpec, checker_env
+    from beth_course.grading.limits import Limits
+
+    limits = Limits(memory=2**31, cpu_seconds=60, processes=32, file_size=2**26,
+                    submission_timeout=60, threads=1, uid_base=61000)
+    tmp_path = tmp_path_factory.mktemp("checker")
+    spec = CheckerSpec(uid=os.getuid(), limits=limits, env=checker_env(limits), sandboxed=False,
+                       cwd=str(tmp_path))
+    started = CheckerServer(spec, str(tmp_path), preload=["statistics"])
+    assert started.failure is None, started.failure
+    yield started, spec, tmp_path
+    started.close()
+
+
+def test_each_notebook_gets_a_fresh_checker_from_the_server(server):
+    """Two checkers forked in turn: different processes; nothing of the first in the second."""
+    from beth_course.grading.checking import CheckerProcess
+
+    started, spec, folder = server
+    first = CheckerProcess(spec, str(folder), started)
+    first.start()
+    assert first.run("leftover = 1\nimport os\nos.getpid()", "a", FakeBridge({}), 30)[0]["output_type"] == "execute_result"
+    first.close()
+    second = CheckerProcess(spec, str(folder), started)
+    second.start()
+    (error,) = second.run("assert leftover == 1", "b", FakeBridge({}), 30)
+    assert error["ename"] == "NameError" and second.pid != first.pid
+    assert second.run("assert x == [1, 2]", "c", FakeBridge({"x": [1, 2]}), 30) == []
+    second.close()
+
+
+def test_a_checker_that_hangs_fails_its_cell_in_time_and_the_next_one_starts(server):
+    """A cell that never returns is an error after its time; the server still forks."""
+    import time
+
+    from beth_course.grading.checking import CheckerProcess
+
+    started, spec, folder = server
+    stuck = CheckerProcess(spec, str(folder), started)
+    stuck.start()
+    began = time.monotonic()
+    (error,) = stuck.run("while True:\n    pass", "hang", FakeBridge({}), 1.0)
+    assert error["ename"] == "GraderError" and time.monotonic() - began < 5
+    stuck.close()
+    fresh = CheckerProcess(spec, str(folder), started)
+    fresh.start()
+    assert fresh.failure is None and fresh.run("1 + 1", "ok", FakeBridge({}), 30)[0]["data"]["text/plain"] == "2"
+    fresh.close()

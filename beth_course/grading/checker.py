@@ -296,18 +296,112 @@ class Checker:
         self.namespace.update({k: v for k, v in values.items() if k in names})
 
 
-def main() -> int:
-    # The protocol gets private descriptors; what the cells print cannot reach it.
-    read_fd, write_fd = os.dup(0), os.dup(1)
+# Modules a checker needs whatever the notebook: loaded once by the server (see serve()).
+PRELOAD = (
+    "numpy", "pandas", "pyarrow", "pyarrow.ipc", "skops.io", "sklearn.ensemble", "sklearn.tree",
+    "sklearn.manifold", "sklearn.preprocessing", "sklearn.metrics", "matplotlib.figure",
+    "matplotlib.patches", "matplotlib.pyplot", "IPython.lib.pretty",
+)
+
+
+def _quiet_stdio() -> None:
+    """What cells print goes to stderr (kept by the grader, bounded); stdin is empty."""
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(2, 1)
+    os.close(null)
     sys.stdout = sys.__stdout__ = open(1, "w", closefd=False)
+
+
+def check(fd: int, max_blob: int) -> int:
+    """Serve one notebook's cells over ``fd`` until the grader closes it."""
+    channel = Channel(fd, fd, max_blob)
+    checker = Checker(channel)
+    channel.send({"op": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            message, _ = channel.receive()
+        except protocol.ProtocolError:  # the grader is done with this notebook
+            return 0
+        if message.get("op") != "run":
+            return 0
+        outputs = checker.run(str(message.get("code", "")), str(message.get("name", "cell")))
+        channel.send({"op": "result", "outputs": outputs})
+
+
+def _not_dumpable() -> None:
+    """No process of the same user may ptrace this one or read its memory (prctl)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+
+
+def _kill_groups(groups: list[int]) -> None:
+    """Kill earlier checkers (each leads its own process group) that did not exit."""
+    import signal
+
+    while groups:
+        try:
+            os.killpg(groups.pop(), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+def serve(control_fd: int, max_blob: int, preload: list[str]) -> int:
+    """A server that imports once, then forks a fresh checker for each notebook.
+
+    It never reads student data, so every checker it forks starts from a process in which
+    no student code has run. The grader sends ``{"op": "fork", "lifetime": seconds}`` with a
+    socket attached; the child serves that socket (:func:`check`) and is killed by an
+    alarm after ``lifetime`` seconds whatever happens.
+    """
+    import importlib
+    import json
+    import signal
+    import socket
+
+    _not_dumpable()
+    for name in (*PRELOAD, *preload):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # a module the notebook imports but this machine lacks
+            print(f"checker: could not preload {name}: {exc}", file=sys.stderr)
+    control = socket.socket(fileno=control_fd)
+    control.sendall(json.dumps({"op": "ready", "pid": os.getpid()}).encode())
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    earlier: list[int] = []
+    while True:
+        data, fds, _, _ = socket.recv_fds(control, 4096, 1)
+        if not data or not fds:
+            _kill_groups(earlier)
+            return 0
+        request = json.loads(data)
+        _kill_groups(earlier)
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.alarm(int(request.get("lifetime", 3600)))
+            os._exit(check(fds[0], max_blob))
+        earlier.append(pid)
+        os.close(fds[0])
+        control.sendall(json.dumps({"op": "forked", "pid": pid}).encode())
+
+
+def main() -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    max_blob = int(sys.argv[1]) if len(sys.argv) > 1 else 256 * 2**20
-    channel = Channel(read_fd, write_fd, max_blob)
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        control = os.dup(0)
+        _quiet_stdio()
+        return serve(control, int(sys.argv[2]), sys.argv[3:])
+    # One checker on stdin and stdout (the grader's --no-server path, and tests).
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    _quiet_stdio()
+    channel = Channel(read_fd, write_fd, int(sys.argv[1]) if len(sys.argv) > 1 else 256 * 2**20)
     checker = Checker(channel)
     channel.send({"op": "ready", "pid": os.getpid()})
     while True:

@@ -43,47 +43,115 @@ def error_output(ename: str, evalue: str) -> dict:
     return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
 
 
-class CheckerProcess:
-    """One running checker (module docstring)."""
+def _launch(spec: CheckerSpec, run_dir: str, argv: list[str], stdin, stdout, tail: OutputTail):
+    """Start ``python -I -m beth_course.grading.checker ARGV`` as ``spec`` says."""
+    python = [sys.executable, "-I", "-m", "beth_course.grading.checker", *argv]
+    if spec.sandboxed:
+        sandbox = bwrap.SandboxSpec(command=python, uid=spec.uid, limits=spec.limits,
+                                    env=spec.env, inputs=spec.inputs, writable=spec.writable)
+        command, args_fd = bwrap.launch_command(sandbox, run_dir, [])
+        options = {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": (args_fd,)}
+    else:
+        command, options = python, {"env": {**os.environ, **spec.env}, "cwd": spec.cwd or run_dir}
+    try:
+        return subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=tail.write_fd,
+                                start_new_session=True, **options)
+    finally:
+        for fd in options.get("pass_fds", ()):
+            os.close(fd)
+        tail.close_writer()
 
-    def __init__(self, spec: CheckerSpec, run_dir: str):
-        self.spec, self.run_dir = spec, run_dir
-        self.tail = OutputTail()
+
+class CheckerServer:
+    """A long-lived checker server (``checker serve``) that forks a fresh checker per
+    notebook, so the imports are paid once per grading process, not once per notebook.
+
+    The server itself never reads student data: each fork starts from a process in which
+    no student code has run. Its input files must outlive single gradings (see
+    :func:`~.worker.checker_server`).
+    """
+
+    def __init__(self, spec: CheckerSpec, run_dir: str, preload: list[str]):
+        import socket
+
+        self.spec, self.run_dir, self.tail = spec, run_dir, OutputTail()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = ["serve", str(spec.limits.message), *preload]
+        try:
+            self.process = _launch(spec, run_dir, argv, theirs.fileno(), subprocess.DEVNULL, self.tail)
+        finally:
+            theirs.close()
+        self.control = ours
+        self.control.settimeout(_START_TIMEOUT)
+        self.failure = None
+        try:
+            self.control.recv(4096)
+        except OSError as exc:
+            self.failure = f"the checker server did not start ({exc}): {self.tail.text()[-500:]}"
+
+    def alive(self) -> bool:
+        return self.failure is None and self.process.poll() is None
+
+    def spawn(self, lifetime: int) -> int:
+        """A fresh checker's end of a new socket (a descriptor this process owns)."""
+        import json
+        import socket
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self.control, [json.dumps({"op": "fork", "lifetime": lifetime}).encode()],
+                            [theirs.fileno()])
+            if not self.control.recv(4096):
+                raise OSError("the checker server stopped")
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return ours.detach()
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            os.killpg(self.process.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+class CheckerProcess:
+    """One notebook's checker (module docstring): forked by ``server`` when given, else a
+    process of its own."""
+
+    def __init__(self, spec: CheckerSpec, run_dir: str, server: CheckerServer | None = None):
+        self.spec, self.run_dir, self.server = spec, run_dir, server
+        self.tail = server.tail if server else OutputTail()
         self.process: subprocess.Popen | None = None
         self.failure: str | None = None
         self.pid: int | None = None
-
-    def _command(self) -> tuple[list[str], dict]:
-        python = [sys.executable, "-I", "-m", "beth_course.grading.checker", str(self.spec.limits.message)]
-        if not self.spec.sandboxed:
-            env = {**os.environ, **self.spec.env}
-            return python, {"env": env, "cwd": self.spec.cwd or self.run_dir}
-        sandbox = bwrap.SandboxSpec(
-            command=python, uid=self.spec.uid, limits=self.spec.limits, env=self.spec.env,
-            inputs=self.spec.inputs, writable=self.spec.writable,
-        )
-        command, args_fd = bwrap.launch_command(sandbox, self.run_dir, [])
-        return command, {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": (args_fd,)}
+        self._read = self._write = -1
 
     def start(self) -> None:
-        command, options = self._command()
-        to_child, from_child = os.pipe(), os.pipe()
         try:
-            self.process = subprocess.Popen(
-                command, stdin=to_child[0], stdout=from_child[1], stderr=self.tail.write_fd,
-                start_new_session=True, **options,
-            )
-        finally:
-            for fd in (to_child[0], from_child[1], *options.get("pass_fds", ())):
-                os.close(fd)
-            self.tail.close_writer()
-        self._write, self._read = to_child[1], from_child[0]
-        try:
+            if self.server is not None:
+                self._read = self._write = self.server.spawn(self.spec.limits.submission_timeout + 600)
+            else:
+                self._start_process()
             hello, _ = protocol.receive(self._read, 0, time.monotonic() + _START_TIMEOUT)
-        except protocol.ProtocolError as exc:
+        except (OSError, protocol.ProtocolError) as exc:
             self._fail(f"the checker did not start ({exc}): {self.tail.text()[-500:]}")
             return
         self.pid = hello.get("pid")
+
+    def _start_process(self) -> None:
+        to_child, from_child = os.pipe(), os.pipe()
+        try:
+            self.process = _launch(self.spec, self.run_dir, [str(self.spec.limits.message)],
+                                   to_child[0], from_child[1], self.tail)
+        finally:
+            os.close(to_child[0])
+            os.close(from_child[1])
+        self._write, self._read = to_child[1], from_child[0]
 
     def run(self, code: str, name: str, bridge, timeout: float) -> list[dict]:
         """The outputs of one cell run by the checker (an error output if it fails)."""
@@ -121,21 +189,19 @@ class CheckerProcess:
         self.close()
 
     def close(self) -> None:
-        if self.process is None:
-            return
-        for fd in (getattr(self, "_write", -1), getattr(self, "_read", -1)):
+        """End this checker: its socket closes (a forked checker then exits; the server
+        kills it anyway before the next fork), its own process is killed."""
+        for fd in dict.fromkeys((self._write, self._read)):
             if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    continue
+                os.close(fd)
         self._write = self._read = -1
-        try:
-            os.killpg(self.process.pid, 9)
-        except (ProcessLookupError, PermissionError):
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self.process = None
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
 
 
 def _clean_outputs(outputs) -> list[dict]:

@@ -92,7 +92,9 @@ class GuardedExecute(Execute):
         self._timings: list[tuple[float, str]] = []
         self._output_bytes = {"notebook": 0}
         self.checker = self.checker_factory()
+        started = time.monotonic()
         self.checker.start()
+        self._status["checker_seconds"] = round(time.monotonic() - started, 3)
         try:
             nb, resources = super().preprocess(nb, resources, km)
         except DeadKernelError:  # died before or between cells
@@ -154,7 +156,11 @@ class GuardedExecute(Execute):
         return cell, resources
 
     def _check(self, cell, index) -> list[dict]:
+        started = time.monotonic()
         outputs = self.checker.run(cell.source, cell_name(cell, index), self, float(self.timeout))
+        seconds = time.monotonic() - started
+        self._status["checker_seconds"] = round(self._status["checker_seconds"] + seconds, 3)
+        self._status.setdefault("checker_cells", {})[cell_name(cell, index)] = round(seconds, 3)
         if self.checker.failure and self._status["status"] != "error":
             self._status.update(status="error", reason=self.checker.failure)
         return outputs

@@ -93,6 +93,27 @@ def _source_cells(course: Course):
         yield from notebooks.read(course.folder("source") / f"{name}.ipynb").cells
 
 
+def locked_imports(course: Course) -> list[str]:
+    """Modules the notebooks' locked cells import: each checker server loads them once."""
+    import ast
+
+    found: list[str] = []
+    for cell in _source_cells(course):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("locked") or meta.get("solution"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+    return list(dict.fromkeys(found))
+
+
 def umap_sample_size(course: Course) -> int:
     """UMAP_SAMPLE_SIZE as the notebook's parameters cell sets it (0 if it cannot tell)."""
     import re
@@ -116,6 +137,7 @@ def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool)
     config = course.config()
     large = umap_sample_size(course) >= LARGE_UMAP_ROWS
     warm = uses_umap(course)
+    preload = locked_imports(course)
     limits = Limits.from_config(config)
     template = gradebook.template_bytes(course.gradebook_path)
     config_text = (course.root / "nbgrader_config.py").read_text()
@@ -133,6 +155,7 @@ def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool)
             sandbox=sandbox,
             warm_large=large,
             warm=warm,
+            preload=preload,
             source_dir=str(course.folder("source")) if local else None,
         )
         for student in students

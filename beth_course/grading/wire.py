@@ -348,9 +348,13 @@ def _arrow(node, parts, name, _cb, _depth):
 
 def _skops(node, parts, name, _cb, _depth):
     import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     data = _part(parts, node["$skops"])
-    untrusted = skops.io.get_untrusted_types(data=data)
+    try:  # the usual case in one pass: skops' own defaults plus our short list
+        return skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException:  # other types: check each against the allow-list
+        untrusted = skops.io.get_untrusted_types(data=data)
     refused = [t for t in untrusted
                if t not in TRUSTED_TYPES and not _trusted_estimator(t)]
     if refused:

@@ -59,6 +59,7 @@ class GradingTask:
     warm_large: bool = False
     warm: bool = True
     source_dir: str | None = None
+    preload: list[str] = field(default_factory=list)
 
     @property
     def submission_sha256(self) -> str:
@@ -216,14 +217,17 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
     from nbgrader.coursedir import CourseDirectory
     from sqlalchemy.exc import SAWarning
 
-    from .slots import Slot
+    from .servers import process_slot
+    from .slots import kill_user_processes
     from .warmup import ensure_warm
 
     task = ws.task
     cache = ensure_warm(large=task.warm_large) if task.warm else None
     use_this_environment()
     nb_log = logging.getLogger("traitlets")
-    with Slot(task.limits.uid_base) as slot, tempfile.TemporaryDirectory(prefix="beth-run-") as run_dir:
+    slot = process_slot(task.limits.uid_base)
+    kill_user_processes(slot.uid)  # nothing left from an earlier submission
+    with tempfile.TemporaryDirectory(prefix="beth-run-") as run_dir:
         config = autograde_config(ws, slot, run_dir, cache)
         coursedir = CourseDirectory(config=config, root=str(ws.root))
         coursedir.assignment_id, coursedir.student_id = task.assignment, task.student
@@ -240,6 +244,7 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
             return False
         finally:
             nb_log.removeHandler(capture)
+            kill_user_processes(slot.uid)
     return True
 
 
@@ -317,28 +322,27 @@ def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None) -> typ
     from .checking import CheckerProcess, CheckerSpec, checker_env
     from .execute import GuardedExecute
     from .kernel import Box, input_files, kernel_env, manager_for
+    from .servers import checker_server
 
     task = ws.task
-    writable, checker_writable, mpl = [], [], None
-    if cache:  # private copies: the kernel's may be poisoned by it, the checker's never is
+    writable = []
+    if cache:  # a private copy: the kernel may poison it; the checker has its own
         private = os.path.join(run_dir, "cache")
         shutil.copytree(cache, private, ignore=shutil.ignore_patterns("*.lock"))
         _chown_tree(private, slot.uid, task.sandbox)
         writable.append(private)
-        mpl = os.path.join(run_dir, "checker-matplotlib")
-        shutil.copytree(os.path.join(cache, "matplotlib"), mpl)
-        _chown_tree(mpl, slot.checker_uid, task.sandbox)
-        checker_writable.append(mpl)
     box = Box(run_dir=run_dir, uid=slot.uid, limits=task.limits,
               env=kernel_env(task.limits, writable[0] if writable else None),
               writable=writable, sandboxed=task.sandbox)
     km_class = manager_for(box)
-    checker = CheckerSpec(uid=slot.checker_uid, limits=task.limits, env=checker_env(task.limits, mpl),
-                          inputs=input_files(str(ws.source)), writable=checker_writable,
-                          sandboxed=task.sandbox, cwd=str(ws.source))
+    checker = CheckerSpec(uid=slot.checker_uid, limits=task.limits, env=checker_env(task.limits),
+                          sandboxed=task.sandbox)
+    sources = {name: open(path, "rb").read() for name, path in input_files(str(ws.source)).items()}
+    mpl = os.path.join(cache, "matplotlib") if cache else None
+    server = checker_server(sources, checker, list(task.preload), mpl)
 
     class Execute(GuardedExecute):
-        checker_factory = staticmethod(lambda: CheckerProcess(checker, run_dir))
+        checker_factory = staticmethod(lambda: CheckerProcess(checker, run_dir, server))
 
         def __init__(self, **kwargs):
             kwargs["kernel_manager_class"] = km_class
