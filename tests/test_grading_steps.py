@@ -1,0 +1,192 @@
+"""Each grading step on its own, on notebooks built in memory (nbgrader's own test style).
+
+One tiny released course (its gradebook holds the original cells) is shared by the module;
+every test builds the notebook it needs and asks one question.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+
+from beth_course import notebooks
+from beth_course.grading.execute import GuardedExecute, cell_role, output_size
+from beth_course.grading.gradebook import merge
+from beth_course.grading.restore import RestoreCells
+from beth_course.grading.runner import plan, write_autograded
+from beth_course.grading.worker import GradingResult, hash_files
+
+from .helpers import tiny_course
+
+ORDER = ["parameters", "answer", "answer_is_right", "more", "more_is_one"]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return tiny_course(tmp_path_factory.mktemp("steps") / "course")
+
+
+def _gid(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _released(course):
+    return notebooks.read(course.release_notebook)
+
+
+def _restore(course, nb):
+    step = RestoreCells(cell_orders={"tiny": ORDER})
+    resources = {"nbgrader": {"notebook": "tiny", "assignment": "tiny", "db_url": course.db_url}}
+    return step.preprocess(nb, resources)[0]
+
+
+def test_edited_tests_are_restored_with_their_hidden_part(course):
+    """A test cell replaced by `pass` comes back as the gradebook's, hidden tests included."""
+    nb = _released(course)
+    for cell in nb.cells:
+        if _gid(cell) == "answer_is_right":
+            cell.source = "pass"
+    restored = _restore(course, nb)
+    test = next(c for c in restored.cells if _gid(c) == "answer_is_right")
+    assert notebooks.HIDDEN_BEGIN in test.source and "answer.isdigit()" in test.source
+    assert any("answer_is_right was edited" in c for c in restored.metadata["beth_grading"]["restored"])
+
+
+def test_deleted_cells_come_back_in_their_place(course):
+    """Deleting both test cells puts them back after the cells that precede them."""
+    nb = _released(course)
+    nb.cells = [c for c in nb.cells if _gid(c) not in ("answer_is_right", "more_is_one")]
+    assert [_gid(c) for c in _restore(course, nb).cells] == ORDER
+
+
+def test_a_duplicated_answer_keeps_the_copy_that_was_answered(course):
+    """Of two copies of a solution cell, the answered one is graded; the stub is kept plain."""
+    nb = _released(course)
+    index = next(i for i, c in enumerate(nb.cells) if _gid(c) == "answer")
+    answered = copy.deepcopy(nb.cells[index])
+    answered.source, answered["id"] = "answer = '42'", "mine"
+    nb.cells.insert(index, answered)
+    restored = _restore(course, nb)
+    graded = [c for c in restored.cells if _gid(c) == "answer"]
+    assert len(graded) == 1 and graded[0].source == "answer = '42'"
+    assert len(restored.cells) == len(ORDER) + 1
+
+
+def test_unknown_grade_ids_lose_their_metadata(course):
+    """A cell claiming a grade id the gradebook does not know is an ordinary cell."""
+    nb = _released(course)
+    extra = nbformat.v4.new_code_cell("pass")
+    extra.metadata["nbgrader"] = {"grade": True, "grade_id": "always_passes", "points": 99,
+                                  "locked": True, "solution": False, "schema_version": 3}
+    nb.cells.append(extra)
+    restored = _restore(course, nb)
+    assert "nbgrader" not in restored.cells[-1].metadata
+
+
+def test_cells_pasted_without_metadata_are_recognised_by_their_text(course):
+    """Locked cells copied into a fresh notebook (no nbgrader metadata) are matched by text."""
+    nb = _released(course)
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    assert [_gid(c) for c in _restore(course, nb).cells if _gid(c)] == ORDER
+
+
+@pytest.mark.parametrize("source, role", [
+    ("assert answer == 1", "test"),
+    ("orig = squares\ndel squares\nsquares = orig", "kernel_test"),
+])
+def test_test_cells_run_in_the_checker_unless_they_change_student_variables(source, role):
+    """A test that deletes or rebinds a student's name needs the student's kernel."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": "t"}
+    assert cell_role(cell) == role
+
+
+def test_locked_and_student_cells_have_their_roles():
+    """Locked code runs on both sides; solutions and plain cells only in the kernel."""
+    locked = nbformat.v4.new_code_cell("X = 1")
+    locked.metadata["nbgrader"] = {"locked": True, "solution": False, "grade": False}
+    answer = nbformat.v4.new_code_cell("x = 1")
+    answer.metadata["nbgrader"] = {"locked": False, "solution": True, "grade": False}
+    roles = [cell_role(c) for c in (locked, answer, nbformat.v4.new_code_cell("1"),
+                                    nbformat.v4.new_markdown_cell("hi"))]
+    assert roles == ["locked", "student", "student", "other"]
+
+
+def _executor(cell_cap: int, notebook_cap: int) -> GuardedExecute:
+    executor = GuardedExecute(cell_output=cell_cap, notebook_output=notebook_cap)
+    executor._output_bytes = {"notebook": 0}
+    executor.clear_before_next_output = False
+    executor._display_id_map = {}
+    from collections import defaultdict
+
+    executor.output_hook_stack = defaultdict(list)
+    return executor
+
+
+def _stream(text: str) -> dict:
+    return {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"},
+            "content": {"name": "stdout", "text": text}, "metadata": {}}
+
+
+def test_output_past_the_cell_cap_is_replaced_by_one_note():
+    """Within the cap outputs are kept; past it they are dropped and a single note says so."""
+    executor = _executor(cell_cap=1000, notebook_cap=10_000)
+    outs: list = []
+    for text in ("a" * 600, "b" * 600, "c" * 600):
+        executor.output(outs, _stream(text), None, 0)
+    assert [o.get("text", "")[:1] for o in outs] == ["a", "["]
+    assert "output not kept" in outs[1]["text"] and sum(output_size(o) for o in outs) < 1000
+
+
+def test_output_past_the_notebook_cap_stops_later_cells_too():
+    """The notebook's budget is shared by all cells."""
+    executor = _executor(cell_cap=1000, notebook_cap=1500)
+    first, second = [], []
+    executor.output(first, _stream("a" * 900), None, 0)
+    executor.output(second, _stream("b" * 900), None, 1)
+    assert first[0]["text"].startswith("a") and "output not kept" in second[0]["text"]
+
+
+def test_plan_skips_what_is_graded_and_regrades_a_changed_submission(course, tmp_path):
+    """Same files, already graded: skipped. Changed files, or --force: graded again."""
+    import shutil
+
+    from beth_course.course import Course
+
+    root = tmp_path / "course"
+    shutil.copytree(course.root, root)
+    copy_ = Course(root, "tiny", "tiny")
+    folder = copy_.folder("submitted", "ann")
+    folder.mkdir(parents=True)
+    (folder / "tiny.ipynb").write_text(copy_.release_notebook.read_text())
+    files = {"tiny.ipynb": (folder / "tiny.ipynb").read_bytes()}
+    merge(copy_.db_url, "tiny", "ann", GradingResult(student="ann", status="ok",
+                                                       submission_sha256=hash_files(files)))
+    write_autograded(copy_, GradingResult(student="ann", status="ok", files=files), {})
+    assert plan(copy_, None, force=False) == ([], ["ann"])
+    assert plan(copy_, None, force=True) == (["ann"], [])
+    (folder / "tiny.ipynb").write_text(copy_.release_notebook.read_text() + "\n")
+    assert plan(copy_, None, force=False) == (["ann"], [])
+
+
+def test_write_autograded_replaces_the_folder_whole_and_removes_a_stale_one(course, tmp_path):
+    """A new result replaces every file; a result with nothing graded leaves no folder."""
+    import shutil
+
+    from beth_course.course import Course
+
+    root = tmp_path / "course"
+    shutil.copytree(course.root, root)
+    copy_ = Course(root, "tiny", "tiny")
+    write_autograded(copy_, GradingResult(student="bo", status="ok",
+                                          files={"tiny.ipynb": b"one", "old.txt": b"x"}), {})
+    write_autograded(copy_, GradingResult(student="bo", status="ok", files={"tiny.ipynb": b"two"}),
+                     {"data.csv": b"42\n"})
+    folder = copy_.folder("autograded", "bo")
+    assert sorted(p.name for p in folder.iterdir()) == ["data.csv", "tiny.ipynb"]
+    assert (folder / "tiny.ipynb").read_bytes() == b"two"
+    write_autograded(copy_, GradingResult(student="bo", status="malformed"), {})
+    assert not folder.exists() and not list(folder.parent.glob(".*"))
