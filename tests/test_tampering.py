@@ -1,9 +1,10 @@
 """Tampered and broken-structure submissions earn exactly what their solutions earn.
 
-Each submission below is ada's correct notebook (9 of 9 autograded points) after one thing
-students really do to notebooks. The original tests are restored from the gradebook, so the
-score depends only on the solutions. All are graded in one round, in the sandbox when it
-is available.
+Each submission below is a correct notebook of the tiny assignment (2 of 2 autograded
+points) after one thing students really do to notebooks. The original tests are restored
+from the gradebook, so the score depends only on the solutions. All are graded in one
+round, in the sandbox when it is available. (Each step is also tested in memory, in
+tests/test_grading_steps.py.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from beth_course import notebooks
 from beth_course.grades import grade_table
 from beth_course.grading.runner import autograde
 
-from .helpers import fictional_students
+from .helpers import submit, tiny_course
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +44,8 @@ def deleted_tests(nb):
 
 
 def deleted_task_and_neighbours(nb):
-    """The UMAP task deleted whole: its text, its solution and its test (nbgrader#1682)."""
-    gone = {"umap_projection_text", "umap_projection", "umap_projection_of_balanced_sample"}
+    """A task deleted whole: its solution and its test, and the cell before (nbgrader#1682)."""
+    gone = {"answer", "answer_is_right", "parameters"}
     nb.cells = [c for c in nb.cells if _gid(c) not in gone]
 
 
@@ -56,17 +57,17 @@ def duplicated_everything(nb):
 
 
 def duplicated_answer_then_stub(nb, stub_source):
-    """The load_data cell duplicated; the student answered the first copy, not the second."""
-    index = next(i for i, c in enumerate(nb.cells) if _gid(c) == "load_data")
+    """The answer cell duplicated; the student answered the first copy, not the second."""
+    index = next(i for i, c in enumerate(nb.cells) if _gid(c) == "answer")
     stub = copy.deepcopy(nb.cells[index])
     stub.source, stub["id"] = stub_source, "stub-copy"
     nb.cells.insert(index + 1, stub)
 
 
 def changed_cell_types(nb):
-    """Every test cell turned into markdown, and the load_data solution too."""
+    """Every test cell turned into markdown, and the more solution too."""
     for cell in nb.cells:
-        if _is_test(cell) or _gid(cell) == "load_data":
+        if _is_test(cell) or _gid(cell) == "more":
             cell.cell_type = "markdown"
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
@@ -81,7 +82,7 @@ def changed_kernel(nb):
 def renamed_test_ids(nb):
     """A test cell's grade id renamed and its body replaced."""
     for cell in nb.cells:
-        if _gid(cell) == "isolation_forest_on_one_percent_evil":
+        if _gid(cell) == "more_is_one":
             cell.metadata["nbgrader"]["grade_id"] = "always_passes"
             cell.source = "pass"
 
@@ -91,6 +92,7 @@ def stripped_metadata(nb):
     for cell in nb.cells:
         cell.metadata.pop("nbgrader", None)
     nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and c.source.startswith('"""Check'))]
+    # (the answer cells keep their text; the locked parameters cell is recognised by its text)
 
 
 def colab_format(nb):
@@ -104,40 +106,33 @@ def colab_format(nb):
 
 
 CASES = {
-    "edited_tests": (edited_tests, 9),
-    "deleted_tests": (deleted_tests, 9),
-    "deleted_task_and_neighbours": (deleted_task_and_neighbours, 7),
-    "duplicated_everything": (duplicated_everything, 9),
-    "duplicated_answer_then_stub": (duplicated_answer_then_stub, 9),
-    "changed_cell_types": (changed_cell_types, 9),
-    "changed_kernel": (changed_kernel, 9),
-    "renamed_test_ids": (renamed_test_ids, 9),
-    "stripped_metadata": (stripped_metadata, 9),
-    "colab_format": (colab_format, 9),
+    "edited_tests": (edited_tests, 2),
+    "deleted_tests": (deleted_tests, 2),
+    # the answer comes back as the stub: its test fails; the other still passes
+    "deleted_task_and_neighbours": (deleted_task_and_neighbours, 1),
+    "duplicated_everything": (duplicated_everything, 2),
+    "duplicated_answer_then_stub": (duplicated_answer_then_stub, 2),
+    "changed_cell_types": (changed_cell_types, 2),
+    "changed_kernel": (changed_kernel, 2),
+    "renamed_test_ids": (renamed_test_ids, 2),
+    "stripped_metadata": (stripped_metadata, 2),
+    "colab_format": (colab_format, 2),
 }
+ANSWERS = {"answer": "answer = open(DATA_FILE).read().strip()", "more": "more = 1"}
 
 
 @pytest.fixture(scope="module")
-def tampered_round(released_course, tmp_path_factory, sandbox_available):
-    import shutil
-
-    from beth_course.course import Course
-
-    root = tmp_path_factory.mktemp("tampered") / "course"
-    shutil.copytree(released_course.root, root)
-    course = Course(root)
-    shutil.rmtree(root / "submitted")
-    release_nb = course.release_notebook
-    stub = next(c.source for c in notebooks.read(release_nb).cells if _gid(c) == "load_data")
+def tampered_round(tmp_path_factory, sandbox_available):
+    course = tiny_course(tmp_path_factory.mktemp("tampered") / "course")
+    stub = next(c.source for c in notebooks.read(course.release_notebook).cells if _gid(c) == "answer")
     for student, (tamper, _) in CASES.items():
-        nb = fictional_students().build(release_nb, "ada")
+        path = submit(course, student, ANSWERS)
+        nb = nbformat.read(str(path), as_version=4)
         if tamper is duplicated_answer_then_stub:
             tamper(nb, stub)
         else:
             tamper(nb)
-        folder = course.folder("submitted", student)
-        folder.mkdir(parents=True)
-        (folder / "beth_workshop.ipynb").write_text(nbformat.writes(nb, version=4))
+        path.write_text(nbformat.writes(nb, version=4))
     summary = autograde(course, workers=2, sandbox=sandbox_available, progress=False)
     return course, summary, {r["student"]: r for r in grade_table(course)}
 
@@ -156,7 +151,7 @@ def test_restored_tests_include_the_hidden_ones(tampered_round):
     course, _, _ = tampered_round
     nb = notebooks.read(course.autograded_notebook("edited_tests"))
     tests = [c.source for c in nb.cells if _is_test(c)]
-    assert len(tests) == 6 and all(notebooks.HIDDEN_BEGIN in t for t in tests)
+    assert len(tests) == 2 and all(notebooks.HIDDEN_BEGIN in t for t in tests)
 
 
 def test_what_was_restored_is_recorded(tampered_round):
@@ -164,4 +159,4 @@ def test_what_was_restored_is_recorded(tampered_round):
     course, _, _ = tampered_round
     nb = notebooks.read(course.autograded_notebook("deleted_tests"))
     restored = nb.metadata["beth_grading"]["restored"]
-    assert sum("was missing and was put back" in line for line in restored) == 6
+    assert sum("was missing and was put back" in line for line in restored) == 2
