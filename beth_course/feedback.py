@@ -64,13 +64,9 @@ def scrub(nb: nbformat.NotebookNode, status: dict | None = None) -> nbformat.Not
 
 
 def student_text(nb: nbformat.NotebookNode) -> str:
-    """What the student wrote: the sources of the solution cells and their outputs."""
-    parts = []
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            single = nbformat.v4.new_notebook(cells=[cell])
-            parts.append(notebooks.notebook_text(single))
-    return "\n".join(parts)
+    """What the student wrote: the sources of the solution cells. (Not their outputs: what
+    a cell prints is not the student's own text, and could be a test they exfiltrated.)"""
+    return "\n".join(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
 
 
 class _QuietAltText(logging.Filter):

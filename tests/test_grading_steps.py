@@ -190,3 +190,55 @@ def test_write_autograded_replaces_the_folder_whole_and_removes_a_stale_one(cour
     assert (folder / "tiny.ipynb").read_bytes() == b"two"
     write_autograded(copy_, GradingResult(student="bo", status="malformed"), {})
     assert not folder.exists() and not list(folder.parent.glob(".*"))
+
+
+def test_a_solution_cell_whose_flags_were_edited_gets_the_assignments_flags_back(course):
+    """An answer marked "not a solution" (or a test) is graded as the answer it is."""
+    nb = _released(course)
+    for cell in nb.cells:
+        if _gid(cell) == "answer":
+            cell.source = "answer = '42'"
+            cell.metadata["nbgrader"].update(solution=False, grade=True, points=5)
+    restored = _restore(course, nb)
+    cell = next(c for c in restored.cells if _gid(c) == "answer")
+    assert cell.source == "answer = '42'"
+    assert cell.metadata["nbgrader"]["solution"] and not cell.metadata["nbgrader"]["grade"]
+    assert cell_role(cell) == "student"
+
+
+def test_a_locked_cell_moved_after_the_tests_goes_back_in_front(course):
+    """Cells come back in the assignment's order; the student's own cells move with them."""
+    nb = _released(course)
+    params = next(c for c in nb.cells if _gid(c) == "parameters")
+    extra = nbformat.v4.new_code_cell("DATA_FILE = 'mine.csv'")
+    nb.cells = [c for c in nb.cells if c is not params] + [params, extra]
+    restored = _restore(course, nb)
+    assert [_gid(c) for c in restored.cells] == ["parameters", None, *ORDER[1:]]
+    assert restored.cells[1].source == "DATA_FILE = 'mine.csv'"
+    assert "moved back" in " ".join(restored.metadata["beth_grading"]["restored"])
+
+
+def test_names_bound_by_locked_cells_are_never_read_from_the_student():
+    """Even before its locked cell has run in the checker, a reserved name is not fetched."""
+    from beth_course.grading.checker import Checker
+
+    from .test_checker import FakeChannel
+
+    channel = FakeChannel({"DATA_FILE": "forged.csv", "x": 1})
+    checker = Checker(channel)
+    checker.reserve(["DATA_FILE"])
+    (error,) = checker.run("assert DATA_FILE and x", "test")
+    assert error["ename"] == "NameError" and channel.asked == [["x"]]
+
+
+def test_an_error_past_the_cap_is_shortened_never_dropped():
+    """Dropping a test's error (or stderr) would make nbgrader pass it: it is cut instead."""
+    executor = _executor(cell_cap=1000, notebook_cap=10_000)
+    outs: list = []
+    executor.output(outs, _stream("a" * 900), None, 0)
+    error = {"msg_type": "error", "header": {"msg_type": "error"}, "parent_header": {"msg_id": "m"},
+             "content": {"ename": "AssertionError", "evalue": "x" * 5000, "traceback": []},
+             "metadata": {}}
+    executor.output(outs, error, None, 0)
+    assert outs[-1]["output_type"] == "error" and outs[-1]["ename"] == "AssertionError"
+    assert len(outs[-1]["evalue"]) < 1200

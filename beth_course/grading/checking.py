@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import bwrap, protocol
+from . import bwrap, protocol, wire
 from .kernel import OutputTail
 from .limits import Limits
 
@@ -137,6 +137,8 @@ class CheckerProcess:
                 self._read = self._write = self.server.spawn(self.spec.limits.submission_timeout + 600)
             else:
                 self._start_process()
+            for fd in {self._read, self._write}:
+                os.set_blocking(fd, False)
             hello, _ = protocol.receive(self._read, 0, time.monotonic() + _START_TIMEOUT)
         except (OSError, protocol.ProtocolError) as exc:
             self._fail(f"the checker did not start ({exc}): {self.tail.text()[-500:]}")
@@ -153,13 +155,22 @@ class CheckerProcess:
             os.close(from_child[1])
         self._write, self._read = to_child[1], from_child[0]
 
+    def reserve(self, names: list[str]) -> None:
+        """Tell the checker the names the locked cells bind (never read from the student)."""
+        if not self.failure:
+            try:
+                protocol.send(self._write, {"op": "reserve", "names": sorted(names)},
+                              deadline=time.monotonic() + 30)
+            except (OSError, protocol.ProtocolError) as exc:
+                self._fail(f"the grader's checker failed: {exc}")
+
     def run(self, code: str, name: str, bridge, timeout: float) -> list[dict]:
         """The outputs of one cell run by the checker (an error output if it fails)."""
         if self.failure:
             return [error_output("GraderError", self.failure)]
         deadline = time.monotonic() + timeout
         try:
-            protocol.send(self._write, {"op": "run", "code": code, "name": name})
+            protocol.send(self._write, {"op": "run", "code": code, "name": name}, deadline=deadline)
             while True:
                 message, blob = protocol.receive(self._read, self.spec.limits.message, deadline)
                 op = message.get("op")
@@ -167,22 +178,30 @@ class CheckerProcess:
                     return _clean_outputs(message.get("outputs"))
                 if op == "need":
                     names = [str(n) for n in message.get("names", [])][:1000]
-                    protocol.send(self._write, {"op": "values"}, bridge.fetch(names))
+                    protocol.send(self._write, {"op": "values"}, self._fetch(bridge, names), deadline)
                 elif op == "call":
-                    self._relay_call(bridge, str(message.get("name", "")), blob)
+                    self._relay_call(bridge, str(message.get("name", "")), blob, deadline)
                 else:
                     raise protocol.ProtocolError(f"unexpected message {op!r}")
         except (protocol.ProtocolError, OSError) as exc:
             self._fail(f"the grader's checker failed on {name}: {exc}")
             return [error_output("GraderError", self.failure)]
 
-    def _relay_call(self, bridge, name: str, blob: bytes) -> None:
+    @staticmethod
+    def _fetch(bridge, names: list[str]) -> bytes:
+        """The values, or (when the kernel does not give them) a container saying why."""
+        try:
+            return bridge.fetch(names)
+        except Exception as exc:  # a dead or silent kernel: each value is unreadable
+            return wire.unreadable(names, f"the notebook did not give it: {exc}")
+
+    def _relay_call(self, bridge, name: str, blob: bytes, deadline: float) -> None:
         try:
             result = bridge.call(name, blob)
         except Exception as exc:  # the kernel did not answer: the call fails, with why
-            protocol.send(self._write, {"op": "returned", "error": str(exc)[:500]})
+            protocol.send(self._write, {"op": "returned", "error": str(exc)[:500]}, deadline=deadline)
             return
-        protocol.send(self._write, {"op": "returned"}, result)
+        protocol.send(self._write, {"op": "returned"}, result, deadline)
 
     def _fail(self, why: str) -> None:
         self.failure = why[:2000]

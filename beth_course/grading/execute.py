@@ -33,7 +33,7 @@ from nbformat import NotebookNode, from_dict
 from nbgrader.preprocessors import Execute
 from traitlets import Float, Integer
 
-from .checker import changed_student_names
+from .checker import bound_names, changed_student_names
 from .checking import error_output
 from .slots import kill_user_processes
 
@@ -61,13 +61,41 @@ def cell_role(cell) -> str:
     return "student"
 
 
+def locked_names(nb) -> set[str]:
+    """Names bound by the notebook's locked cells (parameters, imports)."""
+    import ast
+
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell_role(cell) == "locked":
+            try:
+                names |= bound_names(ast.parse(cell.source))
+            except SyntaxError:
+                continue
+    return names
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
     return from_dict(error_output(ename, evalue))
+
+
+def _scores_zero(out) -> bool:
+    """Whether nbgrader gives a test cell 0 for this output (an error, or text on stderr)."""
+    return out.get("output_type") == "error" or (
+        out.get("output_type") == "stream" and out.get("name") == "stderr")
+
+
+def _shortened(out) -> NotebookNode:
+    note = " ... (not kept: over the grader's output limit)"
+    if out.get("output_type") == "error":
+        return _error(str(out.get("ename", "Error"))[:200], str(out.get("evalue", ""))[:1000] + note)
+    return from_dict({"output_type": "stream", "name": "stderr", "text": str(out.get("text", ""))[:1000] + note})
 
 
 def output_size(out) -> int:
     """Bytes an output takes in the notebook (text, and each data representation)."""
     size = len(out.get("text", "") or "") + sum(len(t) for t in out.get("traceback", []) or [])
+    size += len(str(out.get("evalue", "") or "")) + len(str(out.get("ename", "") or ""))
     for value in (out.get("data") or {}).values():
         size += len(value) if isinstance(value, str) else len(json.dumps(value))
     return size
@@ -94,6 +122,7 @@ class GuardedExecute(Execute):
         self.checker = self.checker_factory()
         started = time.monotonic()
         self.checker.start()
+        self.checker.reserve(locked_names(nb))
         self._status["checker_seconds"] = round(time.monotonic() - started, 3)
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -126,7 +155,9 @@ class GuardedExecute(Execute):
         started = time.monotonic()
         try:
             if role == "test":
-                cell.outputs = [from_dict(o) for o in self._check(cell, index)]
+                cell.outputs = []
+                for out in self._check(cell, index):
+                    self._keep(cell.outputs, from_dict(out), index)
                 return cell, resources
             if role == "kernel_test":
                 self._status.setdefault("tests_in_kernel", []).append(cell_name(cell, index))
@@ -235,20 +266,29 @@ class GuardedExecute(Execute):
         out = super().output(outs, msg, display_id, cell_index)
         if out is None or not outs or outs[-1] is not out:
             return out
+        outs.pop()
+        return out if self._keep(outs, out, cell_index) else None
+
+    def _keep(self, outs, out, cell_index) -> bool:
+        """Append ``out`` if the cell's and the notebook's output budgets allow; else a note
+        (once per cell). Whether it was kept."""
         size = output_size(out)
         used = self._output_bytes.get(cell_index, 0)
         total = self._output_bytes["notebook"]
         if used + size > self.cell_output or total + size > self.notebook_output:
-            outs.pop()
+            if _scores_zero(out):  # shortened, never dropped: dropping it would pass a test
+                outs.append(_shortened(out))
+                return True
             if not self._output_bytes.get(f"noted-{cell_index}"):
                 outs.append(from_dict({"output_type": "stream", "name": "stdout", "text":
                     f"[output not kept: over the grader's limit of {self.cell_output:,} bytes "
                     f"per cell or {self.notebook_output:,} per notebook]\n"}))
                 self._output_bytes[f"noted-{cell_index}"] = 1
-            return None
+            return False
+        outs.append(out)
         self._output_bytes[cell_index] = used + size
         self._output_bytes["notebook"] = total + size
-        return out
+        return True
 
     def _update_display_id(self, display_id, msg):
         if output_size(msg.get("content", {})) > self.cell_output:

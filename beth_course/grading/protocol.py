@@ -19,12 +19,21 @@ class ProtocolError(RuntimeError):
     """The other side sent something that is not a message, or nothing in time."""
 
 
-def send(fd: int, header: dict, blob: bytes = b"") -> None:
+def send(fd: int, header: dict, blob: bytes = b"", deadline: float | None = None) -> None:
+    """Write one message; with a deadline, give up (ProtocolError) when the other side
+    stops reading (``fd`` must then be non-blocking)."""
     head = json.dumps(header).encode()
     data = struct.pack("<I", len(head)) + head + struct.pack("<Q", len(blob)) + blob
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                raise ProtocolError("the other side stopped reading")
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            continue
         view = view[written:]
 
 
@@ -35,7 +44,10 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
                 raise ProtocolError("no answer in time")
-        chunk = os.read(fd, min(left, 1 << 20))
+        try:
+            chunk = os.read(fd, min(left, 1 << 20))
+        except BlockingIOError:
+            continue
         if not chunk:
             raise ProtocolError("the other side closed the channel")
         chunks.append(chunk)

@@ -134,7 +134,7 @@ class RestoreCells(NbGraderPreprocessor):
                     del cell.metadata["nbgrader"]
                     cells.append(cell)  # an extra copy of the student's own code
             elif gid in solutions:
-                cells.append(cell)
+                cells.append(self._answer(originals[gid], cell, nb, changes))
             else:
                 original = originals[gid]
                 if cell.cell_type != original.cell_type or _edited(cell):
@@ -144,6 +144,7 @@ class RestoreCells(NbGraderPreprocessor):
         present = {gid for gid in map(_grade_id, cells) if gid is not None}
         order = [gid for gid in self.cell_order if gid in originals]
         order += sorted(set(originals) - set(order))
+        cells = self._reorder(cells, order, changes)
         for k, gid in enumerate(order):
             if gid in present:
                 continue
@@ -158,6 +159,25 @@ class RestoreCells(NbGraderPreprocessor):
             present.add(gid)
             changes.append(f"{gid} was missing and was put back")
         return cells
+
+    @staticmethod
+    def _reorder(cells, order, changes) -> list:
+        """The assignment's cells back in its order; a student's own cells move with the
+        assignment cell they follow. (A locked cell moved after the tests would otherwise
+        let the student's values stand in for it when the tests run.)"""
+        rank = {gid: i for i, gid in enumerate(order)}
+        segments: list[tuple[int, list]] = [(-1, [])]
+        for cell in cells:
+            gid = _grade_id(cell)
+            if gid in rank:
+                segments.append((rank[gid], [cell]))
+            else:
+                segments[-1][1].append(cell)
+        ranks = [r for r, _ in segments]
+        if ranks != sorted(ranks):
+            changes.append("cells were moved back into the assignment's order")
+            segments.sort(key=lambda segment: segment[0])
+        return [cell for _, part in segments for cell in part]
 
     def _recognise_unmarked(self, nb, originals, solutions, changes) -> None:
         """Unmarked cells whose text is exactly a locked cell's get that cell's identity.
@@ -181,6 +201,22 @@ class RestoreCells(NbGraderPreprocessor):
                 found.add(gid)
         if found:
             changes.append(f"{len(found)} cells without nbgrader metadata recognised by their text")
+
+    def _answer(self, original, cell, nb, changes) -> NotebookNode:
+        """The student's answer, under the assignment's own metadata and cell type.
+
+        Only the source is the student's: a solution cell whose flags were edited (made a
+        test, or not a solution) would otherwise be run or scored as something else.
+        """
+        meta = original.metadata["nbgrader"]
+        if cell.cell_type != original.cell_type or cell.metadata.get("nbgrader") != meta:
+            if any(cell.metadata.get("nbgrader", {}).get(k) != meta.get(k)
+                   for k in ("grade", "solution", "locked", "points", "task")):
+                changes.append(f"{_grade_id(original)}'s flags were edited and were restored")
+            answer = self._with_id(original, cell.get("id"), nb)
+            answer.source = cell.source
+            return answer
+        return cell
 
     @staticmethod
     def _with_id(original, cell_id, nb, used=()) -> NotebookNode:
