@@ -51,7 +51,8 @@ def test_writable_folders_are_size_capped_tmpfs():
 
 def test_the_command_line_of_bubblewrap_names_no_folder(tmp_path):
     """Options go through a descriptor; the command line shows only the program it runs."""
-    command, fd = bwrap.launch_command(_spec(["python", "-I", "-c", "pass"]), str(tmp_path), [])
+    command, fds = bwrap.launch_command(_spec(["python", "-I", "-c", "pass"]), str(tmp_path), [])
+    fd = fds[0]
     try:
         assert command[command.index("--args") + 1] == str(fd)
         after = command[command.index("--") + 1:]
@@ -60,7 +61,8 @@ def test_the_command_line_of_bubblewrap_names_no_folder(tmp_path):
         assert list(tmp_path.iterdir()) == []  # the options file is already unlinked
         assert b"--clearenv" in os.pread(fd, 1 << 20, 0)
     finally:
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
 
 
 def test_bubblewrap_starts_with_an_environment_of_its_own():
@@ -78,12 +80,13 @@ def sandbox():
     def run(code: str, tmp: Path, limits=LIMITS, inputs=None, env=None):
         spec = _spec([sys.executable, "-I", "-c", code], limits=limits, inputs=inputs or {},
                      env=env or {"HOME": "/tmp"})
-        command, fd = bwrap.launch_command(spec, str(tmp), [])
+        command, fds = bwrap.launch_command(spec, str(tmp), [])
         try:
-            return subprocess.run(command, pass_fds=(fd,), env=bwrap.launcher_env(), cwd="/",
+            return subprocess.run(command, pass_fds=fds, env=bwrap.launcher_env(), cwd="/",
                                   capture_output=True, text=True, timeout=60)
         finally:
-            os.close(fd)
+            for fd in fds:
+                os.close(fd)
 
     return run
 
@@ -184,3 +187,34 @@ def test_as_root_the_code_runs_as_the_sandbox_user_without_capabilities(sandbox,
     """setpriv: the slot's uid, no supplementary groups, no capabilities, no new privileges."""
     code = "import os\nprint(os.getuid(), os.getgid(), os.getgroups(), open('/proc/self/status').read().count('CapEff:\\t0000000000000000'))"
     assert sandbox(code, tmp_path).stdout.strip() == "61000 61000 [] 1"
+
+
+def test_the_kernels_key_store_cannot_be_used_inside(sandbox, tmp_path):
+    """add_key and keyctl fail with EPERM (a key would outlive the submission: red team #6)."""
+    import platform
+
+    from beth_course.grading.seccomp import _ARCHES
+
+    if platform.machine() not in _ARCHES:
+        pytest.skip("no seccomp filter for this machine")
+    numbers = _ARCHES[platform.machine()][1]
+    code = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"r = libc.syscall(ctypes.c_long({numbers['add_key']}), b'user', b'k', b'v', ctypes.c_long(1), ctypes.c_long(-4))\n"
+        "print(r, ctypes.get_errno())\n"
+        f"r = libc.syscall(ctypes.c_long({numbers['keyctl']}), ctypes.c_long(0), ctypes.c_long(-4))\n"
+        "print(r, ctypes.get_errno())\n"
+    )
+    done = sandbox(code, tmp_path)
+    assert done.stdout.split() == ["-1", "1", "-1", "1"], done.stdout + done.stderr
+
+
+def test_the_seccomp_program_is_well_formed_for_each_machine():
+    """Each program is whole BPF instructions ending in a return; unknown machines get none."""
+    from beth_course.grading.seccomp import program
+
+    for machine in ("x86_64", "aarch64"):
+        code = program(machine)
+        assert code is not None and len(code) % 8 == 0 and code[-8:-6] == b"\x06\x00"
+    assert program("sparc") is None

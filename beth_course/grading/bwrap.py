@@ -202,31 +202,35 @@ def launcher_env() -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-def write_args_file(args: list[str], folder: str) -> int:
-    """Write ``args`` NUL-separated to a file in ``folder``; return a descriptor open on it.
-
-    The file is unlinked at once: only the descriptor, passed to bubblewrap as ``--args``,
-    holds it.
-    """
-    path = os.path.join(folder, f"bwrap-args-{os.getpid()}-{id(args)}")
+def private_fd(data: bytes, folder: str) -> int:
+    """A descriptor on an unlinked file in ``folder`` holding ``data``, at its start."""
+    path = os.path.join(folder, f"bwrap-{os.getpid()}-{os.urandom(6).hex()}")
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     os.unlink(path)
-    payload = b"".join(arg.encode() + b"\0" for arg in args)
-    os.write(fd, payload)
+    os.write(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
 
 
-def launch_command(spec: SandboxSpec, folder: str, cgroup_procs: list[str]) -> tuple[list[str], int]:
-    """``(command, args_fd)``: join the submission's cgroups, then become bubblewrap.
+def launch_command(spec: SandboxSpec, folder: str, cgroup_procs: list[str]) -> tuple[list[str], tuple[int, ...]]:
+    """``(command, fds)``: join the submission's cgroups, then become bubblewrap.
 
     A shell writes its own pid into each ``cgroup.procs`` before ``exec``, so bubblewrap and
-    everything it starts are in the groups from the first instruction on. Pass ``args_fd``
-    to the child (``pass_fds``) and close it once it has started.
+    everything it starts are in the groups from the first instruction on. bubblewrap reads
+    its options and the seccomp filter (:mod:`.seccomp`) from ``fds``: pass them to the
+    child (``pass_fds``) and close them once it has started.
     """
-    args_fd = write_args_file(bwrap_args(spec), folder)
+    from .seccomp import program
+
+    fds: list[int] = []
+    options = bwrap_args(spec)
+    filter_ = program()
+    if filter_ is not None:
+        fds.append(private_fd(filter_, folder))
+        options += ["--seccomp", str(fds[-1])]
+    fds.insert(0, private_fd(b"".join(arg.encode() + b"\0" for arg in options), folder))
     bwrap = shutil.which("bwrap") or "bwrap"
     join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 111; shift; n=$((n-1)); done; exec "$@"'
     command = ["/bin/sh", "-c", join, "sh", str(len(cgroup_procs)), *cgroup_procs,
-               bwrap, "--args", str(args_fd), "--", *sandboxed_command(spec)]
-    return command, args_fd
+               bwrap, "--args", str(fds[0]), "--", *sandboxed_command(spec)]
+    return command, tuple(fds)

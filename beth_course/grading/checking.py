@@ -49,8 +49,8 @@ def _launch(spec: CheckerSpec, run_dir: str, argv: list[str], stdin, stdout, tai
     if spec.sandboxed:
         sandbox = bwrap.SandboxSpec(command=python, uid=spec.uid, limits=spec.limits,
                                     env=spec.env, inputs=spec.inputs, writable=spec.writable)
-        command, args_fd = bwrap.launch_command(sandbox, run_dir, [])
-        options = {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": (args_fd,)}
+        command, fds = bwrap.launch_command(sandbox, run_dir, [])
+        options = {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": fds}
     else:
         command, options = python, {"env": {**os.environ, **spec.env}, "cwd": spec.cwd or run_dir}
     try:

@@ -160,7 +160,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.tail = OutputTail()
         self.cgroup: Cgroup | None = None
         self.watchdog: MemoryWatchdog | None = None
-        self._args_fd = -1
+        self._fds: tuple[int, ...] = ()
 
     # -- start ---------------------------------------------------------------------------
     def format_kernel_cmd(self, extra_arguments=None):
@@ -179,7 +179,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         )
         self.cgroup = Cgroup.create(box.limits.memory, box.limits.processes)
         procs = self.cgroup.procs_files if self.cgroup else []
-        command, self._args_fd = bwrap.launch_command(spec, box.run_dir, procs)
+        command, self._fds = bwrap.launch_command(spec, box.run_dir, procs)
         return command
 
     async def _async_pre_start_kernel(self, **kw):
@@ -187,7 +187,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdout"] = kw["stderr"] = self.tail.write_fd
         if self.box.sandboxed:
             kw["env"] = bwrap.launcher_env()
-            kw["pass_fds"] = (self._args_fd,)
+            kw["pass_fds"] = self._fds
             kw["cwd"] = "/"
         else:  # nbgrader's own way: in the notebook's folder, with the grader's rights
             env = dict(os.environ)
@@ -200,9 +200,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             await super()._async_launch_kernel(kernel_cmd, **kw)
         finally:
             self.tail.close_writer()
-            if self._args_fd >= 0:
-                os.close(self._args_fd)
-                self._args_fd = -1
+            for fd in self._fds:
+                os.close(fd)
+            self._fds = ()
         if self.box.sandboxed and self.cgroup is None:
             self.watchdog = MemoryWatchdog(self.provisioner.process.pid, self.box.limits.memory)
             self.watchdog.start()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import notebooks
+from ..files import regular_files
 from ..course import Course, CourseError, use_this_environment
 from . import gradebook
 from .bwrap import bwrap_status
@@ -41,11 +42,8 @@ class RunSummary:
 
 
 def _submission_files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and ".ipynb_checkpoints" not in p.parts
-    }
+    """The submission's regular files (never a link: see :func:`beth_course.files.regular_files`)."""
+    return regular_files(folder)
 
 
 def _cell_orders(course: Course) -> dict[str, list[str]]:

@@ -359,7 +359,7 @@ def _skops(node, parts, name, _cb, _depth):
 
     data = _part(parts, node["$skops"])
     try:  # the usual case in one pass: skops' own defaults plus our short list
-        return skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+        return _well_formed(skops.io.loads(data, trusted=list(TRUSTED_TYPES)), name)
     except UntrustedTypesFoundException:  # other types: check each against the allow-list
         untrusted = skops.io.get_untrusted_types(data=data)
     refused = [t for t in untrusted
@@ -367,7 +367,46 @@ def _skops(node, parts, name, _cb, _depth):
     if refused:
         return Unreadable(name, str(node.get("type"))[:200],
                           f"it holds types the grader does not load: {', '.join(refused)[:300]}")
-    return skops.io.loads(data, trusted=untrusted)
+    return _well_formed(skops.io.loads(data, trusted=untrusted), name)
+
+
+def _well_formed(model, name: str):
+    """``model``, or Unreadable if one of its decision trees is not one scikit-learn could
+    have grown: children out of range or pointing back (a crash or an endless walk in
+    scikit-learn's compiled code), features out of range, arrays of the wrong length."""
+    trees = [model] if hasattr(model, "tree_") else list(getattr(model, "estimators_", []) or [])
+    for tree in trees:
+        problem = _tree_problem(tree)
+        if problem:
+            return Unreadable(name, _type_name(model), f"a tree is not well-formed: {problem}")
+    return model
+
+
+def _tree_problem(estimator) -> str:
+    import numpy as np
+
+    tree = getattr(estimator, "tree_", None)
+    if tree is None:
+        return "a tree-based model without its tree"
+    n = int(tree.node_count)
+    left, right, feature = (np.asarray(a) for a in (tree.children_left, tree.children_right, tree.feature))
+    arrays = (left, right, feature, tree.threshold, tree.n_node_samples, tree.value)
+    if n < 1 or any(len(a) != n for a in arrays):
+        return "its arrays do not match its node count"
+    leaf, index = left == -1, np.arange(n)
+    if np.any(leaf != (right == -1)):
+        return "a node has one child"
+    inner = ~leaf
+    if np.any(left[inner] <= index[inner]) or np.any(right[inner] <= index[inner]):
+        return "a child comes before its parent"
+    if np.any(left[inner] >= n) or np.any(right[inner] >= n):
+        return "a child is out of range"
+    features = int(getattr(estimator, "n_features_in_", tree.n_features))
+    if np.any(feature[inner] < 0) or np.any(feature[inner] >= features) or tree.n_features != features:
+        return "a split uses a feature out of range"
+    if not np.all(np.isfinite(np.asarray(tree.threshold)[inner])):
+        return "a threshold is not a number"
+    return ""
 
 
 def _trusted_estimator(type_name: str) -> bool:
