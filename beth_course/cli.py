@@ -187,6 +187,16 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_roster(args) -> int:
+    from .roster import import_roster
+
+    course = _course(args)
+    report = import_roster(course, args.file)
+    for line in report.lines():
+        print(line)
+    return 1 if report.needs_attention else 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run
 
@@ -265,6 +275,13 @@ COMMANDS = {
         "write grades.csv and report.html (score distribution, pass rates, failures)",
         [(("--output-dir",), dict(type=Path, default=None, metavar="DIR",
           help="where to write them (default: the course directory)"))],
+    ),
+    "roster": (
+        cmd_roster,
+        "put students' names and emails from an LMS roster CSV into the gradebook",
+        [(("file",), dict(type=Path, metavar="FILE",
+          help="the roster as exported: Canvas gradebook export, Moodle grading worksheet "
+               "or participants list, Blackboard Grade Centre download"))],
     ),
     "demo": (
         cmd_demo,
