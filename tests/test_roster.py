@@ -14,7 +14,7 @@ from beth_course.course import Course, CourseError
 from beth_course.lms_csv import read_table, write_table
 from beth_course.roster import import_roster, read_roster, record_download
 
-from .helpers import TINY, tiny_course
+from .helpers import TINY, submit, tiny_course
 
 CANVAS_HEADER = '"Student","ID","SIS User ID","SIS Login ID","Section","tiny (4242)","Current Score"\n'
 
@@ -246,6 +246,24 @@ def test_a_blackboard_user_name_is_not_taken_for_a_name(course):
     write_lms_json(course, "jnunez", name="jnunez", lms_user_id="jnunez")
     record_download(course, "jnunez")
     assert student(course, "jnunez")["last_name"] is None
+
+
+def test_grading_a_submission_stores_its_downloads_name(course, monkeypatch):
+    """autograde writes lms.json's name into the student table when it merges the result
+    (the grading itself is replaced by an instant result: no kernel runs)."""
+    from beth_course.grading import runner
+    from beth_course.grading.worker import GradingResult
+
+    def instant(tasks, workers, finish):
+        for task in tasks:
+            finish(GradingResult(student=task.student, status="error", reason="not run"))
+        return "no process"
+
+    monkeypatch.setattr(runner, "_run_local", instant)
+    submit(course, "777", {})
+    write_lms_json(course, "777", name="Ann Smith", email="ann@uni.example", lms_user_id="777")
+    runner.autograde(course, sandbox=False, progress=False)
+    assert (student(course, "777")["last_name"], student(course, "777")["email"]) == ("Ann Smith", "ann@uni.example")
 
 
 # -- the command --------------------------------------------------------------------------------
