@@ -4,7 +4,6 @@ nbgrader's student table; names from the download's lms.json."""
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 
 import pytest
@@ -14,22 +13,15 @@ from beth_course.course import Course, CourseError
 from beth_course.lms_csv import read_table, write_table
 from beth_course.roster import import_roster, read_roster, record_download
 
-from .helpers import TINY, submit, tiny_course
+from .helpers import TINY, submit
 
 CANVAS_HEADER = '"Student","ID","SIS User ID","SIS Login ID","Section","tiny (4242)","Current Score"\n'
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory) -> Course:
-    """The tiny course, released once for the module (a few seconds); read-only."""
-    return tiny_course(tmp_path_factory.mktemp("roster") / "course")
-
-
 @pytest.fixture
-def course(released, tmp_path) -> Course:
-    """A private copy of the released tiny course, with no students yet."""
-    shutil.copytree(released.root, tmp_path / "course")
-    return Course(tmp_path / "course", TINY, TINY)
+def course(tiny_copy) -> Course:
+    """A private copy of the released tiny course (conftest's ``tiny_copy``), no students yet."""
+    return tiny_copy
 
 
 def add_students(course: Course, *students: str) -> None:
