@@ -29,7 +29,7 @@ Moodle assignment grading worksheet (View all submissions > Download grading wor
     names (``mod/assign``: ``col_recordid`` and ``download_submissions`` both use
     ``get_uniqueid_for_user``). The Moodle roster to use.
 Moodle participants list (Participants > select all > Download table data as CSV)
-    ``"First name","Last name"`` (``"Surname"`` before Moodle 3.11), ``"Email address"``,
+    ``"First name","Last name"`` (``"Surname"`` in older versions), ``"Email address"``,
     then identity fields such as ``"ID number"`` (``user/action_redir.php``). It has no
     participant id: rows match students only by an email already known.
 Blackboard Grade Centre download (Work Offline > Download)
