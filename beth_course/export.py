@@ -42,7 +42,7 @@ from pathlib import Path
 from .course import Course, CourseError
 from .grading.gradebook import statuses
 from .lms_csv import Table, read_table, write_table
-from .roster import display_name, is_canvas_student_row
+from .roster import canvas_name, display_name, is_canvas_student_row, plural
 
 _TITLE_WITH_ID = re.compile(r"(?P<title>.*) \((?P<id>\d+)\)\Z")
 _CANVAS_STUDENT_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID",
@@ -68,10 +68,6 @@ class Grade:
     def label(self) -> str:
         """The student for a message: ``12345 (Smith, Ann)``."""
         return f"{self.student} ({self.name})" if self.name else self.student
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
 
 
 def points_text(points: float) -> str:
@@ -147,7 +143,7 @@ class ExportReport:
 
     def lines(self) -> list[str]:
         """A human summary: what was written, what was not and what to do, then how to import."""
-        out = [f"wrote {_plural(len(self.written), 'grade')} into the column {self.column!r} "
+        out = [f"wrote {plural(len(self.written), 'grade')} into the column {self.column!r} "
                f"of {self.output}"]
         if self.zeroed:
             out.append("WARNING, written answers not graded yet counted as 0 for: "
@@ -159,8 +155,9 @@ class ExportReport:
             out.append("NOT EXPORTED, grading ended in an error for: " + ", ".join(self.failed)
                        + "; regrade them (beth-course autograde --student ID --force)")
         if self.left_as_is:
-            out.append(f"no graded submission here for {_plural(len(self.left_as_is), 'row')} "
-                       "of the LMS's file (their cells left as they were): " + "; ".join(self.left_as_is))
+            out.append(f"no graded submission here for {plural(len(self.left_as_is), 'row')} "
+                       "of the LMS's file (their cells left as they were): "
+                       + "; ".join(self.left_as_is))
         return out + [f"next: {self.next_step}"]
 
 
@@ -174,7 +171,7 @@ def exportable(course: Course, ungraded_as_zero: bool) -> tuple[list[Grade], flo
     pending = [g.label for g in grades if g.pending and not g.failed]
     if pending and not ungraded_as_zero:
         raise CourseError(
-            f"{_plural(len(pending), 'submission')} with answers not graded yet: "
+            f"{plural(len(pending), 'submission')} with answers not graded yet: "
             f"{', '.join(pending)}. "
             "Grade them in formgrader and export again, or pass --ungraded-as-zero to export "
             "now with those answers counted as 0"
@@ -257,13 +254,11 @@ def _by_lms_id(grades: list[Grade], report: ExportReport) -> dict[str, Grade]:
     for key, several in found.items():
         if len(several) > 1:
             for grade in several:
-                report.unmatched[grade.label] = f"{len(several)} students here have the LMS id {key}"
+                report.unmatched[grade.label] = f"{len(several)} students here have LMS id {key}"
     return {key: only for key, (only, *more) in found.items() if not more}
 
 
 def _canvas_label(table: Table, row: list[str]) -> str:
-    from .roster import canvas_name
-
     first, last = canvas_name(table, row)
     return f"{display_name(first, last)} (ID {table.cell(row, 'ID')})"
 

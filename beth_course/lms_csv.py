@@ -127,4 +127,6 @@ def write_table(table: Table, path: Path, force: bool = False) -> None:
         if tmp is not None:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
-        raise CourseError(f"could not write {path} ({exc.strerror or exc}); nothing was changed") from exc
+        raise CourseError(
+            f"could not write {path} ({exc.strerror or exc}); nothing was changed"
+        ) from exc

@@ -100,6 +100,8 @@ class Layout:
     """What to do about students with no row."""
 
 
+_CANVAS_HINT = ("they were not collected under their Canvas user id (the canvas preset of "
+                "collect), or are not enrolled in the exported course sections")
 LAYOUTS = (
     Layout("Moodle grading worksheet", ("Identifier", "Full name"), "Identifier",
            hint="they were not collected from this assignment's Moodle download (its "
@@ -111,12 +113,8 @@ LAYOUTS = (
                 "worksheet instead (View all submissions > Download grading worksheet)"),
     Layout("Blackboard Grade Centre download", ("Last Name", "First Name", "Username"),
            "Username", hint="they were not collected under their Blackboard user name"),
-    Layout("Canvas gradebook export", ("Student", "ID"), "ID",
-           hint="they were not collected under their Canvas user id (the canvas preset "
-                "of collect), or are not enrolled in the exported course section"),
-    Layout("Canvas gradebook export", ("LastName", "FirstName", "ID"), "ID",
-           hint="they were not collected under their Canvas user id (the canvas preset "
-                "of collect), or are not enrolled in the exported course section"),
+    Layout("Canvas gradebook export", ("Student", "ID"), "ID", hint=_CANVAS_HINT),
+    Layout("Canvas gradebook export", ("LastName", "FirstName", "ID"), "ID", hint=_CANVAS_HINT),
 )
 
 
@@ -146,7 +144,7 @@ def layout_of(table: Table) -> Layout:
 
 # Reading rows -----------------------------------------------------------------------------
 _NOT_A_STUDENT = re.compile(r"\s*(?:Muted|Manual Posting.*)?\s*", re.IGNORECASE)
-_FORMULA = re.compile(r'="(.*)"\Z')  # Canvas writes a name starting with "=" as ="=..."
+_FORMULA = re.compile(r'="(.*)"')  # Canvas writes a name starting with "=" as ="=..."
 _TRAILING_NUMBER = re.compile(r"(\d+)\s*\Z")
 
 
@@ -165,7 +163,8 @@ def canvas_name(table: Table, row: list[str]) -> tuple[str, str]:
     if table.index("Student") is None:
         return table.cell(row, "FirstName"), table.cell(row, "LastName")
     name = table.cell(row, "Student")
-    name = _FORMULA.sub(r"\1", name)
+    quoted = _FORMULA.fullmatch(name)
+    name = quoted.group(1) if quoted else name
     last, comma, first = name.partition(", ")
     return (first.strip(), last.strip()) if comma else ("", name)
 
@@ -191,7 +190,8 @@ def _moodle_participant_row(table: Table, row: list[str]) -> Row:
     first = table.cell(row, "First name")
     last = table.cell(row, "Last name") or table.cell(row, "Surname")
     email = table.cell(row, "Email address")
-    return Row(email.casefold(), Person(first, last, email), f"{display_name(first, last)} ({email})")
+    label = f"{display_name(first, last)} ({email})"
+    return Row(email.casefold(), Person(first, last, email), label)
 
 
 def _blackboard_row(table: Table, row: list[str]) -> Row:
@@ -219,7 +219,8 @@ def read_roster(path: Path) -> tuple[Layout, list[Row]]:
 
 
 # Matching and writing ---------------------------------------------------------------------
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, with an s unless ``n`` is 1: ``plural(2, "row")`` is "2 rows"."""
     return f"{n} {word}{'s' * (n != 1)}"
 
 
@@ -246,17 +247,17 @@ class RosterReport:
 
     def lines(self) -> list[str]:
         """A human summary: what was written, then what was not and what to do."""
-        out = [f"read {_plural(self.rows, 'row')} of a {self.layout.name} from {self.source}",
-               f"names written for {_plural(len(self.named), 'student')}" + (": " + ", ".join(
+        out = [f"read {plural(self.rows, 'row')} of a {self.layout.name} from {self.source}",
+               f"names written for {plural(len(self.named), 'student')}" + (": " + ", ".join(
                    f"{s} ({name or 'no name given'})" for s, name in self.named.items())
                    if self.named else "")]
         if self.unmatched:
-            out.append(f"no student collected here for {_plural(len(self.unmatched), 'row')} "
+            out.append(f"no student collected here for {plural(len(self.unmatched), 'row')} "
                        "(left out): " + "; ".join(self.unmatched))
         out += [f"NOT USED, {why}" for why in self.clashes]
         if self.missing:
             out.append(f"NOT NAMED, no row of {self.source} for "
-                       f"{_plural(len(self.missing), 'student')} here: {', '.join(self.missing)}; "
+                       f"{plural(len(self.missing), 'student')} here: {', '.join(self.missing)}; "
                        f"{self.layout.hint}. Nothing is guessed from names")
         return out
 

@@ -122,6 +122,13 @@ def test_canvas_points_possible_and_manual_posting_rows_are_not_people(tmp_path)
     assert [r.key for r in rows] == ["12345"]
 
 
+def test_a_canvas_name_quoted_against_formulas_is_read_as_the_name(tmp_path):
+    """Canvas writes a name starting with "=" as ="...": the name is what is inside."""
+    (tmp_path / "r.csv").write_text(CANVAS_HEADER + '"=""=cmd, Ann""","12345","","","A","",""\n')
+    _, (row,) = read_roster(tmp_path / "r.csv")
+    assert (row.person.first_name, row.person.last_name) == ("Ann", "=cmd")
+
+
 def test_an_unknown_roster_is_refused_naming_the_layouts_read(tmp_path):
     """A CSV of no known layout says which headers each LMS roster has."""
     (tmp_path / "r.csv").write_text("name,score\nAnn,3\n")
