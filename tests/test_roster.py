@@ -229,14 +229,16 @@ def test_the_download_fills_a_name_and_email_the_table_lacks(course):
     assert (record["first_name"], record["last_name"], record["email"]) == ("", "Ann Smith", "ann@uni.example")
 
 
-def test_the_download_never_replaces_a_rosters_name(course, tmp_path):
-    """Canvas's download says "smithann"; the roster's "Smith, Ann" stays."""
+def test_the_download_never_adds_to_a_rosters_name(course, tmp_path):
+    """A roster's name, even a single one (first name "Ann", no last name), is kept whole:
+    Canvas's download "smithann" does not fill the empty half."""
     add_students(course, "12345")
-    (tmp_path / "r.csv").write_text(CANVAS_HEADER + '"Smith, Ann","12345","","","A","",""\n')
+    (tmp_path / "r.csv").write_text('"LastName","FirstName","ID","SIS Login ID","Section"\n'
+                                    '"","Ann","12345","a","A"\n')
     import_roster(course, tmp_path / "r.csv")
     write_lms_json(course, "12345", name="smithann", lms_user_id="12345")
     record_download(course, "12345")
-    assert (student(course, "12345")["first_name"], student(course, "12345")["last_name"]) == ("Ann", "Smith")
+    assert (student(course, "12345")["first_name"], student(course, "12345")["last_name"]) == ("Ann", "")
 
 
 def test_a_blackboard_user_name_is_not_taken_for_a_name(course):
