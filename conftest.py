@@ -113,6 +113,26 @@ def course_copy(released_course, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def tiny_written(tmp_path_factory):
+    """The tiny assignment with a written answer (``tests.helpers.TINY_WRITTEN_CELLS``),
+    released once (a few seconds), no students: shared, read-only; copy it (``tiny_copy``)."""
+    from tests.helpers import TINY_WRITTEN_CELLS, tiny_course
+
+    return tiny_course(tmp_path_factory.mktemp("tiny-written") / "course", cells=TINY_WRITTEN_CELLS)
+
+
+@pytest.fixture
+def tiny_copy(tiny_written, tmp_path):
+    """A private, writable copy of ``tiny_written`` (gradebook included)."""
+    import shutil
+
+    from beth_course.course import Course
+
+    shutil.copytree(tiny_written.root, tmp_path / "course")
+    return Course(tmp_path / "course", tiny_written.assignment, tiny_written.notebook)
+
+
+@pytest.fixture(scope="session")
 def hostile_course(tmp_path_factory) -> Path:
     """A tiny nbgrader course (assignment ``tiny``) under the course's real nbgrader_config.py.
 

@@ -187,6 +187,33 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_roster(args) -> int:
+    from .roster import import_roster
+
+    course = _course(args)
+    report = import_roster(course, args.file)
+    for line in report.lines():
+        print(line)
+    return 1 if report.needs_attention else 0
+
+
+def cmd_export(args) -> int:
+    from .export import fill_canvas, moodle_csv
+
+    if (args.canvas is None) == (not args.moodle):
+        raise CourseError("give one of --canvas GRADEBOOK.csv (Canvas's gradebook export to "
+                          "fill) or --moodle (Moodle's grade-import CSV)")
+    course = _course(args)
+    options = dict(column=args.column, force=args.force, ungraded_as_zero=args.ungraded_as_zero)
+    if args.canvas is not None:
+        report = fill_canvas(course, args.canvas, args.output, **options)
+    else:
+        report = moodle_csv(course, args.output, **options)
+    for line in report.lines():
+        print(line)
+    return 1 if report.needs_attention else 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run
 
@@ -265,6 +292,32 @@ COMMANDS = {
         "write grades.csv and report.html (score distribution, pass rates, failures)",
         [(("--output-dir",), dict(type=Path, default=None, metavar="DIR",
           help="where to write them (default: the course directory)"))],
+    ),
+    "roster": (
+        cmd_roster,
+        "put students' names and emails from an LMS roster CSV into the gradebook",
+        [(("file",), dict(type=Path, metavar="FILE",
+          help="the roster as exported: Canvas gradebook export, Moodle grading worksheet "
+               "or participants list, Blackboard Grade Centre download"))],
+    ),
+    "export": (
+        cmd_export,
+        "write this assignment's grades as a file the LMS imports (Canvas, Moodle)",
+        [
+            (("--canvas",), dict(type=Path, metavar="GRADEBOOK.csv",
+              help="fill this assignment's column of this Canvas gradebook export")),
+            (("--moodle",), dict(action="store_true",
+              help="write Moodle's grade-import CSV (Email address, grade)")),
+            (("-o", "--output"), dict(type=Path, required=True, metavar="OUT.csv",
+              help="the file to write")),
+            (("--column",), dict(default=None, metavar="HEADER",
+              help="Canvas: the exact header of the column to fill (default: the one named "
+                   "after the assignment); Moodle: the grade column's header")),
+            (("--force",), dict(action="store_true", help="replace OUT.csv if it exists")),
+            (("--ungraded-as-zero",), dict(action="store_true",
+              help="export even if some answers are not graded by hand yet, counting them as 0 "
+                   "(default: refuse and list them)")),
+        ],
     ),
     "demo": (
         cmd_demo,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .course import Course, CourseError
 from .grading.gradebook import statuses
+from .roster import display_name
 
 
 def cell_key(notebook: str, cell: str, several: bool) -> str:
@@ -30,10 +31,13 @@ def manual_cells(course: Course) -> set[tuple[str, str]]:
 
 
 def grade_table(course: Course, students: list[str] | None = None) -> list[dict]:
-    """Per student: autograded and manual scores, whether hand-grading is pending, status.
+    """Per student: id and name, autograded and manual scores, whether hand-grading is
+    pending, status.
 
-    ``auto_*`` counts the code test cells; ``manual_*`` the cells graded by hand (the
-    written answer). Scores are nbgrader's: a manual score overrides the automatic one.
+    ``student`` is the id (never a name); ``name`` is nbgrader's first and last name as
+    ``"Last, First"`` ("" if none is known: ``beth_course.roster``). ``auto_*`` counts the
+    code test cells; ``manual_*`` the cells graded by hand (the written answer). Scores are
+    nbgrader's: a manual score overrides the automatic one.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -55,8 +59,10 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
                 submission = gb.find_submission(course.assignment, student)
             except MissingEntry:
                 continue
-            row = dict(student=student, auto_score=0.0, auto_max=0.0, manual_score=0.0,
-                       manual_max=0.0, needs_manual=False, cells={})
+            person = submission.student
+            row = dict(student=student, name=display_name(person.first_name, person.last_name),
+                       auto_score=0.0, auto_max=0.0, manual_score=0.0, manual_max=0.0,
+                       needs_manual=False, cells={})
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     kind = "manual" if (notebook.name, grade.name) in manual else "auto"

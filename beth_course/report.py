@@ -1,5 +1,8 @@
 """``beth-course report``: ``grades.csv`` and a self-contained HTML report for the instructor.
 
+Students appear by id and, beside it, by name (``student_id`` and ``name`` in grades.csv;
+names from ``beth_course.roster``): the id is what every other file keys on.
+
 The report shows the score distribution, the pass rate of each test, and every submission
 whose grading did not go normally (memory, timeout, a dead kernel, a malformed notebook, an
 error), with the reason. Plots are drawn with matplotlib and embedded as PNG, so the page
@@ -28,6 +31,19 @@ class ReportFiles:
     csv: Path
     html: Path
     students: int
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell a spreadsheet will not run as a formula: a leading ``=``,
+    ``+``, ``-`` or ``@`` gets a ``'`` before it (names come from LMS profiles, which
+    students may edit).
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("Smith, Ann")
+    ("'=HYPERLINK(1)", 'Smith, Ann')
+    """
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _manual(row: dict) -> str:
@@ -73,7 +89,8 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     output_dir.mkdir(parents=True, exist_ok=True)
 
     csv_path = output_dir / "grades.csv"
-    fields = ["student", "auto_score", "auto_max", "manual_score", "manual_max", "total",
+    fields = ["student_id", "name",
+              "auto_score", "auto_max", "manual_score", "manual_max", "total",
               "total_max", "needs_manual_grading", "late_penalty", "status", "reason",
               "grading_seconds"] + [t[0] for t in tests]
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
@@ -81,7 +98,8 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
         writer.writerow(fields)
         for r in rows:
             writer.writerow(
-                [r["student"], r["auto_score"], r["auto_max"], r["manual_score"], r["manual_max"],
+                [r["student"], spreadsheet_safe(r["name"]),
+                 r["auto_score"], r["auto_max"], r["manual_score"], r["manual_max"],
                  r["auto_score"] + r["manual_score"], r["auto_max"] + r["manual_max"],
                  r["needs_manual"], r["late_penalty"] or 0, r["status"], r["reason"],
                  r["seconds"] if r["seconds"] is not None else ""]
@@ -114,15 +132,17 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     esc = html.escape
     problems = [r for r in rows if r["status"] != "ok"]
     problem_rows = "".join(
-        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['status'])}</td><td>{esc(r['reason'])}</td></tr>"
+        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td><td>{esc(r['status'])}</td>"
+        f"<td>{esc(r['reason'])}</td></tr>"
         for r in problems
-    ) or '<tr><td colspan="3">none: every submission ran normally</td></tr>'
+    ) or '<tr><td colspan="4">none: every submission ran normally</td></tr>'
     rate_rows = "".join(
         f"<tr><td>{esc(t[0])}</td><td>{t[1]:g}</td><td>{100 * rate:.0f}%</td></tr>"
         for t, rate in zip(auto_tests, rates)
     )
     student_rows = "".join(
-        f"<tr><td>{esc(r['student'])}</td><td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
+        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td>"
+        f"<td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
         f"<td>{_manual(r)}</td><td>{esc(r['status'])}</td></tr>"
         for r in rows
     )
@@ -146,9 +166,9 @@ th {{ background: #f3f3f3; }}
 <img alt="Bar chart of the share of submissions passing each test" src="data:image/png;base64,{rate_png}">
 <table><tr><th>test</th><th>points</th><th>passing</th></tr>{rate_rows}</table>
 <h2>Submissions that errored or timed out</h2>
-<table><tr><th>student</th><th>status</th><th>why</th></tr>{problem_rows}</table>
+<table><tr><th>id</th><th>name</th><th>status</th><th>why</th></tr>{problem_rows}</table>
 <h2>All students</h2>
-<table><tr><th>student</th><th>autograded</th><th>written answer</th><th>status</th></tr>{student_rows}</table>
+<table><tr><th>id</th><th>name</th><th>autograded</th><th>written answer</th><th>status</th></tr>{student_rows}</table>
 </body></html>
 """
     html_path = output_dir / "report.html"

@@ -96,3 +96,36 @@ def submit(course: Course, student: str, answers: dict[str, str]) -> Path:
     path = folder / f"{course.notebook}.ipynb"
     nbformat.write(nb, str(path))
     return path
+
+
+# -- the tiny assignment with a written answer, graded through nbgrader's API -----------------
+WRITTEN = ("why", "markdown", {"grade": True, "solution": True, "points": 2},
+           "The forest isolates the rare processes first.")
+TINY_WRITTEN_CELLS = [*TINY_CELLS, WRITTEN]
+"""Two 1-point tests and a 2-point answer graded by hand: 4 points in all."""
+
+
+def graded_submission(course: Course, student: str, auto: dict[str, float],
+                      manual: float | None = None, penalty: float = 0.0, **person) -> None:
+    """Put a graded submission of the tiny assignment into the gradebook with nbgrader's
+    API, as autograde and formgrader leave it (no kernel runs).
+
+    ``auto``: scores of the test cells by grade id (missing ones 0); ``manual``: the
+    written answer's hand grade, None if not graded yet; ``penalty``: nbgrader's late
+    penalty; ``person``: the student's fields (first_name, last_name, email, lms_user_id).
+    """
+    import warnings
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes on nbgrader's API
+        gb.update_or_create_student(student, **person)
+        (notebook,) = gb.update_or_create_submission(course.assignment, student).notebooks
+        for grade in notebook.grades:
+            if grade.name == WRITTEN[0]:
+                grade.manual_score, grade.needs_manual_grade = manual, manual is None
+            else:
+                grade.auto_score, grade.needs_manual_grade = auto.get(grade.name, 0.0), False
+        notebook.late_submission_penalty = penalty
+        gb.db.commit()

@@ -149,7 +149,7 @@ def test_report_has_grades_csv_and_a_self_contained_html(demo):
     """grades.csv holds one row per student with their totals; report.html embeds its plots."""
     course, _, _ = demo
     with open(course.root / "grades.csv", newline="") as fh:
-        rows = {r["student"]: r for r in csv.DictReader(fh)}
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
     assert {s: float(r["auto_score"]) for s, r in rows.items()} == {
         s: float(sum(c.values())) for s, c in EXPECTED.items()
     }

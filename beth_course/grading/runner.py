@@ -23,6 +23,7 @@ from pathlib import Path
 from .. import notebooks
 from ..files import regular_files
 from ..course import Course, CourseError, use_this_environment
+from ..roster import record_download
 from . import gradebook
 from .bwrap import bwrap_status
 from .limits import Limits
@@ -267,6 +268,7 @@ def autograde(
     def finish(result: GradingResult) -> None:
         write_autograded(course, result, sources)
         gradebook.merge(course.db_url, course.assignment, result.student, result)
+        record_download(course, result.student)  # names and emails from collect's lms.json
         summary.results.append(result)
         bar.update(result)
 
