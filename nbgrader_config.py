@@ -70,6 +70,9 @@ c.BethSandbox.memory_limit = "6G"
 c.BethSandbox.disk_limit = "1G"
 # CPU seconds per process; a process past it is killed (recorded as a dead kernel).
 c.BethSandbox.cpu_time_limit = 600
+# CPU time a submission may use per second, all its processes together (a cgroup quota, as
+# root), so that one submission cannot starve the others graded beside it. 0: no cap.
+c.BethSandbox.cpus = 1.0
 # Processes per submission: enough for joblib workers, not for a fork bomb.
 c.BethSandbox.max_processes = 64
 # Largest file a submission may write.

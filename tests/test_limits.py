@@ -89,6 +89,24 @@ def test_one_process_under_the_limit_is_left_alone(cgroup):
     assert not cgroup.memory_dir.exists()
 
 
+def test_a_cgroup_caps_the_cpu_time_of_all_processes_together():
+    """With half a CPU, three busy processes are held to it together (red team #8)."""
+    group = cgroups.Cgroup.create(memory=200 * 2**20, processes=16, cpus=0.5)
+    if group is None or group.cpu_dir is None:
+        pytest.skip("no cgroup with a cpu controller can be made here")
+    busy = ("import os, time\nfor _ in range(2):\n    os.fork()\n"
+            "end = time.time() + 2\nwhile time.time() < end:\n    pass\n")
+    try:
+        _start_in(group, sys.executable, "-c", busy).wait(timeout=60)
+        fields = dict(line.split() for line in (group.cpu_dir / "cpu.stat").read_text().splitlines())
+        if "usage_usec" in fields:  # cgroup v2: three loops of 2 s would use 6 s uncapped
+            assert int(fields["usage_usec"]) / 1e6 < 1.6
+        else:  # cgroup v1: the group was throttled in most of its periods
+            assert int(fields["nr_throttled"]) > int(fields["nr_periods"]) // 2 > 0
+    finally:
+        group.destroy()
+
+
 def test_cgroup_v2_files_are_written_where_the_machine_has_v2(tmp_path, monkeypatch):
     """On a cgroup2 machine: memory.max, swap off, pids.max, controllers enabled."""
     root = tmp_path / "cgroup2"
@@ -106,11 +124,11 @@ def test_cgroup_v2_files_are_written_where_the_machine_has_v2(tmp_path, monkeypa
 
     monkeypatch.setattr(type(root), "mkdir", mkdir)
     group = cgroups.Cgroup.create(memory=123, processes=7)
-    assert group.version == 2
+    assert group.version == 2 and group.cpu_dir == group.memory_dir
     assert (group.memory_dir / "memory.max").read_text() == "123"
     assert (group.memory_dir / "memory.swap.max").read_text() == "0"
     assert (group.memory_dir / "pids.max").read_text() == "7"
-    assert (root / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (root / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
     assert group.procs_files == [str(group.memory_dir / "cgroup.procs")]
 
 

@@ -55,9 +55,12 @@ def _v1_roots() -> dict[str, Path]:
     return {
         kind: Path(point)
         for point, fstype, options in _mounts()
-        for kind in ("memory", "pids")
+        for kind in ("memory", "pids", "cpu")
         if fstype == "cgroup" and kind in options
     }
+
+
+_PERIOD = 100_000  # microseconds
 
 
 @dataclass
@@ -67,40 +70,46 @@ class Cgroup:
     version: int
     memory_dir: Path
     pids_dir: Path
+    cpu_dir: Path | None = None
 
     @classmethod
-    def create(cls, memory: int, processes: int) -> "Cgroup | None":
-        """A new group with these limits, or ``None`` where this machine cannot make one."""
+    def create(cls, memory: int, processes: int, cpus: float = 0) -> "Cgroup | None":
+        """A new group with these limits (``cpus``: CPU time per wall second, 0 for no cap),
+        or ``None`` where this machine cannot make one."""
         if os.geteuid() != 0:
             return None
         name = f"s-{uuid.uuid4().hex[:12]}"
         try:
             root = _v2_root()
             if root is not None:
-                return cls._create_v2(root, name, memory, processes)
+                return cls._create_v2(root, name, memory, processes, cpus)
             roots = _v1_roots()
             if {"memory", "pids"} <= set(roots):
-                return cls._create_v1(roots, name, memory, processes)
+                return cls._create_v1(roots, name, memory, processes, cpus)
         except OSError:  # read-only, or not delegated to us: use the fallback
             return None
         return None
 
     @classmethod
-    def _create_v2(cls, root: Path, name: str, memory: int, processes: int) -> "Cgroup":
+    def _create_v2(cls, root: Path, name: str, memory: int, processes: int, cpus: float) -> "Cgroup":
         parent = root / PARENT
         parent.mkdir(exist_ok=True)
-        _write(root / "cgroup.subtree_control", "+memory +pids")
-        _write(parent / "cgroup.subtree_control", "+memory +pids")
+        wanted = "+memory +pids" + (" +cpu" if "cpu" in (root / "cgroup.controllers").read_text().split() else "")
+        _write(root / "cgroup.subtree_control", wanted)
+        _write(parent / "cgroup.subtree_control", wanted)
         group = parent / name
         group.mkdir()
         _write(group / "memory.max", str(memory))
         if (group / "memory.swap.max").exists():
             _write(group / "memory.swap.max", "0")
         _write(group / "pids.max", str(processes))
-        return cls(2, group, group)
+        if cpus and (group / "cpu.max").exists():
+            _write(group / "cpu.max", f"{int(cpus * _PERIOD)} {_PERIOD}")
+        return cls(2, group, group, group)
 
     @classmethod
-    def _create_v1(cls, roots: dict[str, Path], name: str, memory: int, processes: int) -> "Cgroup":
+    def _create_v1(cls, roots: dict[str, Path], name: str, memory: int, processes: int,
+                   cpus: float) -> "Cgroup":
         mem = roots["memory"] / PARENT / name
         pids = roots["pids"] / PARENT / name
         mem.mkdir(parents=True)
@@ -109,14 +118,25 @@ class Cgroup:
         if (mem / "memory.memsw.limit_in_bytes").exists():
             _write(mem / "memory.memsw.limit_in_bytes", str(memory))
         _write(pids / "pids.max", str(processes))
-        return cls(1, mem, pids)
+        cpu = None
+        if cpus and "cpu" in roots:
+            cpu = roots["cpu"] / PARENT / name
+            cpu.mkdir(parents=True)
+            _write(cpu / "cpu.cfs_period_us", str(_PERIOD))
+            _write(cpu / "cpu.cfs_quota_us", str(int(cpus * _PERIOD)))
+        return cls(1, mem, pids, cpu)
 
     # ------------------------------------------------------------------------------------
     @property
     def procs_files(self) -> list[str]:
         """The files a process writes its pid into to join (each hierarchy once)."""
-        dirs = dict.fromkeys([self.memory_dir, self.pids_dir])
+        dirs = dict.fromkeys(d for d in (self.memory_dir, self.pids_dir, self.cpu_dir) if d)
         return [str(d / "cgroup.procs") for d in dirs]
+
+    def add(self, pid: int) -> None:
+        """Move a running process into the group (a checker forked for this submission)."""
+        for procs in self.procs_files:
+            _write(Path(procs), str(pid))
 
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer stopped a process of this group."""
@@ -157,7 +177,7 @@ class Cgroup:
             if not left or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        for folder in dict.fromkeys([self.memory_dir, self.pids_dir]):
+        for folder in dict.fromkeys(d for d in (self.memory_dir, self.pids_dir, self.cpu_dir) if d):
             try:
                 folder.rmdir()
             except OSError:  # a process still exiting; the empty group is harmless

@@ -92,6 +92,20 @@ class CheckerServer:
     def alive(self) -> bool:
         return self.failure is None and self.process.poll() is None
 
+    def newest_child(self) -> int | None:
+        """The host pid of the checker the server forked last (bwrap, its init, the server,
+        then the server's children)."""
+        from .procs import children
+
+        chain = [self.process.pid]
+        for _ in range(2 if self.spec.sandboxed else 0):
+            found = children(chain[-1])
+            if not found:
+                return None
+            chain.append(min(found))
+        forks = children(chain[-1])
+        return max(forks) if forks else None
+
     def spawn(self, lifetime: int) -> int:
         """A fresh checker's end of a new socket (a descriptor this process owns)."""
         import json
@@ -123,8 +137,9 @@ class CheckerProcess:
     """One notebook's checker (module docstring): forked by ``server`` when given, else a
     process of its own."""
 
-    def __init__(self, spec: CheckerSpec, run_dir: str, server: CheckerServer | None = None):
-        self.spec, self.run_dir, self.server = spec, run_dir, server
+    def __init__(self, spec: CheckerSpec, run_dir: str, server: CheckerServer | None = None,
+                 cgroup=None):
+        self.spec, self.run_dir, self.server, self.cgroup = spec, run_dir, server, cgroup
         self.tail = server.tail if server else OutputTail()
         self.process: subprocess.Popen | None = None
         self.failure: str | None = None
@@ -135,6 +150,7 @@ class CheckerProcess:
         try:
             if self.server is not None:
                 self._read = self._write = self.server.spawn(self.spec.limits.submission_timeout + 600)
+                self._join_cgroup()
             else:
                 self._start_process()
             for fd in {self._read, self._write}:
@@ -144,6 +160,16 @@ class CheckerProcess:
             self._fail(f"the checker did not start ({exc}): {self.tail.text()[-500:]}")
             return
         self.pid = hello.get("pid")
+
+    def _join_cgroup(self) -> None:
+        """Count the forked checker in the submission's cgroup: what it decodes is the
+        submission's doing, and comes out of the submission's memory."""
+        if self.cgroup is None:
+            return
+        fresh = self.server.newest_child()
+        if fresh is None:
+            raise OSError("the forked checker could not be found")
+        self.cgroup.add(fresh)
 
     def _start_process(self) -> None:
         to_child, from_child = os.pipe(), os.pipe()

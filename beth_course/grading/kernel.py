@@ -55,6 +55,7 @@ class Box:
     env: dict[str, str]
     writable: list[str] = field(default_factory=list)
     sandboxed: bool = True
+    cgroup: Cgroup | None = None  # the submission's, made and removed by the worker
 
 
 def input_files(folder: str) -> dict[str, str]:
@@ -158,7 +159,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = os.path.join(own, "conn", "kernel.json")
         self.ip = os.path.join(own, "sock", "k")
         self.tail = OutputTail()
-        self.cgroup: Cgroup | None = None
+        self.cgroup: Cgroup | None = box.cgroup
         self.watchdog: MemoryWatchdog | None = None
         self._fds: tuple[int, ...] = ()
 
@@ -177,7 +178,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             command=cmd, uid=box.uid, limits=box.limits, env=box.env, inputs=input_files(folder),
             readonly=[self.connection_file], writable=[os.path.dirname(self.ip), *box.writable],
         )
-        self.cgroup = Cgroup.create(box.limits.memory, box.limits.processes)
         procs = self.cgroup.procs_files if self.cgroup else []
         command, self._fds = bwrap.launch_command(spec, box.run_dir, procs)
         return command
@@ -268,8 +268,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             return
         if self.watchdog is not None:
             self.watchdog.stop()
-        if self.cgroup is not None:
-            self.cgroup.destroy()
 
 
 def manager_for(box: Box) -> type:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from traitlets import Integer, Unicode
+from traitlets import Float, Integer, Unicode
 from traitlets.config import Configurable
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$", re.IGNORECASE)
@@ -43,6 +43,11 @@ class BethSandbox(Configurable):
         "share one RAM-backed folder of this size; /dev/shm gets a quarter of it.",
     ).tag(config=True)
     cpu_time_limit = Integer(600, help="CPU seconds per process (RLIMIT_CPU).").tag(config=True)
+    cpus = Float(
+        1.0,
+        help="CPU time a submission may use per second of wall time, all its processes "
+        "together (a cgroup quota, as root): one submission cannot starve the others. 0: no cap.",
+    ).tag(config=True)
     max_processes = Integer(64, help="Processes per submission.").tag(config=True)
     max_file_size = Unicode("1G", help="Largest file a submission may write (RLIMIT_FSIZE).").tag(
         config=True
@@ -86,6 +91,7 @@ class Limits:
     cell_output: int = 4 * 2**20
     notebook_output: int = 32 * 2**20
     message: int = 256 * 2**20
+    cpus: float = 1.0
 
     @classmethod
     def from_config(cls, config) -> "Limits":
@@ -102,4 +108,5 @@ class Limits:
             cell_output=parse_size(s.max_cell_output),
             notebook_output=parse_size(s.max_notebook_output),
             message=parse_size(s.max_message),
+            cpus=s.cpus,
         )

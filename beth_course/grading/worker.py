@@ -217,6 +217,7 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
     from nbgrader.coursedir import CourseDirectory
     from sqlalchemy.exc import SAWarning
 
+    from .cgroups import Cgroup
     from .servers import process_slot
     from .slots import kill_user_processes
     from .warmup import ensure_warm
@@ -227,8 +228,10 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
     nb_log = logging.getLogger("traitlets")
     slot = process_slot(task.limits.uid_base)
     kill_user_processes(slot.uid)  # nothing left from an earlier submission
+    limits = task.limits
+    cgroup = Cgroup.create(limits.memory, limits.processes, limits.cpus) if task.sandbox else None
     with tempfile.TemporaryDirectory(prefix="beth-run-") as run_dir:
-        config = autograde_config(ws, slot, run_dir, cache)
+        config = autograde_config(ws, slot, run_dir, cache, cgroup)
         coursedir = CourseDirectory(config=config, root=str(ws.root))
         coursedir.assignment_id, coursedir.student_id = task.assignment, task.student
         converter = Autograde(coursedir=coursedir, config=config)
@@ -245,6 +248,8 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
         finally:
             nb_log.removeHandler(capture)
             kill_user_processes(slot.uid)
+            if cgroup is not None:
+                cgroup.destroy()
     return True
 
 
@@ -281,7 +286,7 @@ def _collect(ws: _Workspace, result: GradingResult, sources: dict[str, bytes], p
             result.files[rel] = path.read_bytes()
 
 
-def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
+def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgroup=None):
     """nbgrader's configuration for this grading, with our pipeline and limits."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -296,7 +301,7 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
     task = ws.task
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ws.root)).load_config()
     config.CourseDirectory.root = str(ws.root)
-    execute = _execute_class(ws, slot, run_dir, cache)
+    execute = _execute_class(ws, slot, run_dir, cache, cgroup)
     config.Autograde.sanitize_preprocessors = [
         ClearOutput, RestoreCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
     ]
@@ -318,7 +323,7 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None):
     return config
 
 
-def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None) -> type:
+def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None, cgroup) -> type:
     from .checking import CheckerProcess, CheckerSpec, checker_env
     from .execute import GuardedExecute
     from .kernel import Box, input_files, kernel_env, manager_for
@@ -333,7 +338,7 @@ def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None) -> typ
         writable.append(private)
     box = Box(run_dir=run_dir, uid=slot.uid, limits=task.limits,
               env=kernel_env(task.limits, writable[0] if writable else None),
-              writable=writable, sandboxed=task.sandbox)
+              writable=writable, sandboxed=task.sandbox, cgroup=cgroup)
     km_class = manager_for(box)
     checker = CheckerSpec(uid=slot.checker_uid, limits=task.limits, env=checker_env(task.limits),
                           sandboxed=task.sandbox)
@@ -342,7 +347,7 @@ def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None) -> typ
     server = checker_server(sources, checker, list(task.preload), mpl)
 
     class Execute(GuardedExecute):
-        checker_factory = staticmethod(lambda: CheckerProcess(checker, run_dir, server))
+        checker_factory = staticmethod(lambda: CheckerProcess(checker, run_dir, server, cgroup))
 
         def __init__(self, **kwargs):
             kwargs["kernel_manager_class"] = km_class
