@@ -36,8 +36,8 @@ from traitlets import Float, Integer
 from .checker import bound_names, changed_student_names
 from .checking import error_output
 from .slots import kill_user_processes
+from .status import STATUS_KEY
 
-STATUS_KEY = "beth_grading"
 _B64_TEXT = re.compile(r"^'([A-Za-z0-9+/]*={0,2})'$")
 
 

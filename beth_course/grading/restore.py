@@ -32,6 +32,8 @@ from traitlets import Dict
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .status import STATUS_KEY
+
 
 def _grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -71,7 +73,7 @@ class RestoreCells(NbGraderPreprocessor):
         self.cell_order = list(self.cell_orders.get(notebook_id, []))
         nb.cells = self._rebuild(nb, originals, solutions, changes)
         # Whatever the student's file carried under this key is not ours: start afresh.
-        nb.metadata["beth_grading"] = {"restored": changes} if changes else {}
+        nb.metadata[STATUS_KEY] = {"restored": changes} if changes else {}
         if changes:
             self.log.warning("Restored the assignment's structure: %s", "; ".join(changes))
         return nb, resources

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from ..course import use_this_environment
 from .limits import Limits
+from .status import STATUS_KEY
 
-STATUS_KEY = "beth_grading"
 
 
 def hash_files(files: dict[str, bytes]) -> str:
