@@ -15,6 +15,22 @@ def _course(args) -> Course:
     return Course.find(args.course, args.assignment)
 
 
+def cmd_init(args) -> int:
+    from .newcourse import init_course
+
+    report = init_course(args.dir, shipped_rows=args.shipped_rows)
+    root = report.course.root
+    print(f"made a new course in {root}:")
+    for name in report.files:
+        print(f"  {name}")
+    steps = [f"cd {root}", "beth-course release"]
+    if not args.shipped_rows:
+        steps.insert(1, "beth-course data --kaggle path/to/beth-dataset   (optional: real rows "
+                        "from Kaggle; release uses the 6,791 shipped rows otherwise)")
+    print("next, run beth-course from that folder:\n  " + "\n  ".join(steps))
+    return 0
+
+
 def cmd_release(args) -> int:
     from .release import release
 
@@ -188,11 +204,11 @@ def cmd_report(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from .course import REPOSITORY, worked_example
     from .demo import run
 
-    course = _course(args)
-    into = args.into or course.root / "demo-course"
-    demo, feedback, report = run(course, into, args.workers)
+    into = args.into or REPOSITORY / "demo-course"
+    demo, feedback, report = run(worked_example(), into, args.workers)
     print("\ngrades (autograded tests; the written answer is graded by hand in formgrader):")
     _print_grades(demo)
     print(f"\nfeedback (hidden tests removed): {demo.folder('feedback')}/<student>/{demo.assignment}/")
@@ -203,6 +219,19 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {
+    "init": (
+        cmd_init,
+        "make a new course folder for a class: the BETH workshop, nbgrader_config.py, a "
+        ".gitignore; no students",
+        [
+            (("dir",), dict(type=Path, metavar="DIR",
+              help="the new course folder (must not exist, or be empty)")),
+            (("--shipped-rows",), dict(action="store_true",
+              help="also write source/beth_workshop/data.csv with the 6,791 real rows shipped "
+                   "with beth_helpers (default: none; build one with beth-course data, or let "
+                   "release write these)")),
+        ],
+    ),
     "release": (
         cmd_release,
         "generate the student version in release/ and check it",
@@ -268,10 +297,11 @@ COMMANDS = {
     ),
     "demo": (
         cmd_demo,
-        "release, autograde, feedback and report for the fictional students, in a scratch copy",
+        "release, autograde, feedback and report for the repository's fictional students "
+        "(its worked example, whatever --course says), in a scratch copy",
         [
             (("--into",), dict(type=Path, default=None, metavar="DIR",
-              help="scratch folder (default: demo-course/ in the course); replaced each run")),
+              help="scratch folder (default: demo-course/ in the repository); replaced each run")),
             (("--workers",), dict(type=int, default=None, metavar="N",
               help="submissions graded at once (default: number of cores)")),
         ],
