@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .course import Course, CourseError, use_this_environment
+from .wording import count
 
 
 def _course(args) -> Course:
@@ -44,20 +45,14 @@ def cmd_release(args) -> int:
 
 
 def _print_grades(course: Course, students: list[str] | None = None) -> None:
-    from .grades import grade_table
+    from .grades import grade_table, summary_lines
 
     rows = grade_table(course, students)
     if not rows:
         print("  (no graded submissions yet)")
         return
-    width = max(len(r["student"]) for r in rows)
-    print(f"  {'student':<{width}}  {'auto':>9}  {'manual':>10}  status")
-    for r in rows:
-        manual = "to grade" if r["needs_manual"] else f"{r['manual_score']:g}/{r['manual_max']:g}"
-        print(
-            f"  {r['student']:<{width}}  {r['auto_score']:>4g}/{r['auto_max']:<4g}  {manual:>10}  "
-            f"{r['status']}{': ' + r['reason'] if r['reason'] else ''}"
-        )
+    for line in summary_lines(rows):
+        print("  " + line)
 
 
 def _mix_advice(rows: int, pct_evil: float, evil: int, benign: int) -> str:
@@ -167,15 +162,22 @@ def cmd_autograde(args) -> int:
     )
     if args.no_sandbox:
         print("WARNING: graded WITHOUT the sandbox: student code ran with your rights.", file=sys.stderr)
-    counts = summary.counts()
-    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(
-        f"graded {len(summary.results)} submissions in {summary.seconds:.0f} s on "
-        f"{summary.workers or '-'}" + (f" ({done})" if done else "")
-        + (f"; skipped {len(summary.skipped)} already graded (--force regrades)" if summary.skipped else "")
-    )
-    _print_grades(course, sorted(r.student for r in summary.results) or None)
-    return 1 if counts.get("error") else 0
+    print(_graded_line(summary))
+    shown = sorted(r.student for r in summary.results) + summary.skipped
+    if shown:
+        _print_grades(course, sorted(shown))
+    return 1 if summary.counts().get("error") else 0
+
+
+def _graded_line(summary) -> str:
+    """What an autograde run did, in one sentence (nothing graded is said as such)."""
+    skipped = (f"{count(len(summary.skipped), 'submission')} already graded "
+               "(--force regrades)") if summary.skipped else ""
+    if not summary.results:
+        return f"nothing graded: {skipped}" if skipped else "nothing graded"
+    done = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts().items()))
+    return (f"graded {count(len(summary.results), 'submission')} in {summary.seconds:.0f} s on "
+            f"{summary.workers} ({done})" + (f"; skipped {skipped}" if skipped else ""))
 
 
 def cmd_feedback(args) -> int:
@@ -190,8 +192,10 @@ def cmd_feedback(args) -> int:
     for student, why in report.refused.items():
         print(f"  {student}: NOT WRITTEN, hidden or solution text survived scrubbing: {why}",
               file=sys.stderr)
-    print(f"feedback for {len(report.written)} students in {course.folder('feedback').relative_to(course.root)}/")
-    return 1 if report.refused else 0
+    students = {path.parent.parent.name for path in report.written}
+    print(f"{count(len(report.written), 'feedback page')} for {count(len(students), 'student')} "
+          f"in {course.folder('feedback').relative_to(course.root)}/")
+    return 1 if report.refused or report.missing else 0
 
 
 def cmd_report(args) -> int:
@@ -199,7 +203,7 @@ def cmd_report(args) -> int:
 
     course = _course(args)
     files = write_report(course, args.output_dir)
-    print(f"{files.students} students: {files.csv} and {files.html}")
+    print(f"{count(files.students, 'student')}: {files.csv} and {files.html}")
     return 0
 
 

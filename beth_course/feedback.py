@@ -183,6 +183,7 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     # Recorded, but nothing to render (not a notebook, or grading failed): a short page.
     ungradable = sorted(s for s in status if s not in graded)
     chosen = students or graded + ungradable
+    _refuse_unknown(course, chosen, set(graded) | set(status))
     report = FeedbackReport(missing=[s for s in chosen if s not in graded and s not in status])
     for student in [s for s in chosen if s in ungradable]:
         for name in course.notebooks:
@@ -192,6 +193,18 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
             if (course.folder("autograded", student) / f"{name}.ipynb").exists():
                 _write_page(course, student, name, secrets, status.get(student), report)
     return report
+
+
+def _refuse_unknown(course: Course, chosen: list[str], known: set[str]) -> None:
+    """CourseError naming the students asked for who have no submission at all."""
+    known |= set(course.students("submitted"))
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        some = ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else "")
+        raise CourseError(
+            f"no submission of {course.assignment} from {', '.join(unknown)}: check the id "
+            f"as in submitted/<student>/ (students with one: {some or 'none'})"
+        )
 
 
 def _write_page(course: Course, student: str, name: str, secrets, status, report: FeedbackReport) -> None:

@@ -71,3 +71,42 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
             row["late_penalty"] = submission.late_submission_penalty
             rows.append(row)
     return rows
+
+
+def manual_text(row: dict) -> str:
+    """The hand-graded part of a row as a person reads it: ``to grade`` or ``1.5/2``."""
+    if row["needs_manual"]:
+        return "to grade"
+    return f"{row['manual_score']:g}/{row['manual_max']:g}"
+
+
+def _columns(row: dict) -> dict[str, str]:
+    """The summary table's cells for one row, by column header."""
+    status = row["status"] + (f": {row['reason']}" if row["reason"] else "")
+    return {"student": row["student"], "auto": f"{row['auto_score']:g}/{row['auto_max']:g}",
+            "manual": manual_text(row), "status": status}
+
+
+_RIGHT = {"auto"}  # numbers line up on the right; text on the left
+
+
+def summary_lines(rows: list[dict]) -> list[str]:
+    """The grade table as aligned text lines, a header first (``beth-course autograde``).
+
+    >>> row = dict(student="ada", auto_score=9.0, auto_max=9.0, manual_score=0.0,
+    ...            manual_max=2.0, needs_manual=True, status="ok", reason="")
+    >>> print("\\n".join(summary_lines([row, {**row, "student": "ben", "auto_score": 5.0}])))
+    student  auto  manual    status
+    ada       9/9  to grade  ok
+    ben       5/9  to grade  ok
+    """
+    cells = [_columns(r) for r in rows]
+    headers = list(cells[0]) if cells else ["student", "auto", "manual", "status"]
+    widths = {h: max([len(h)] + [len(c[h]) for c in cells]) for h in headers}
+
+    def line(values: dict[str, str]) -> str:
+        parts = [values[h].rjust(widths[h]) if h in _RIGHT else values[h].ljust(widths[h])
+                 for h in headers]
+        return "  ".join(parts).rstrip()
+
+    return [line({h: h for h in headers})] + [line(c) for c in cells]

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, CourseError
-from .grades import grade_table
+from .grades import grade_table, manual_text
+from .wording import count
 from .pages import CSP_META
 
 
@@ -30,16 +31,25 @@ class ReportFiles:
     students: int
 
 
-def _manual(row: dict) -> str:
-    if row["needs_manual"]:
-        return "to grade"
-    return f"{row['manual_score']:g}/{row['manual_max']:g}"
-
-
 def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def score_histogram(totals: list[float], maximum: float):
+    """The score distribution: one bar per whole point, students counted in whole numbers."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#4c72b0", rwidth=0.9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"score (of {maximum:g}; written answers count once graded by hand)")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    return fig
 
 
 def _test_order(course: Course) -> list[tuple[str, float, str]]:
@@ -90,11 +100,7 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
 
     totals = [r["auto_score"] + r["manual_score"] for r in rows]
     maximum = rows[0]["auto_max"] + rows[0]["manual_max"]
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#4c72b0", rwidth=0.9)
-    ax.set_xlabel(f"score (of {maximum:g}; written answers count once graded by hand)")
-    ax.set_ylabel("students")
-    ax.set_title("Score distribution")
+    fig = score_histogram(totals, maximum)
     score_png = _png(fig)
     plt.close(fig)
 
@@ -123,7 +129,7 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     )
     student_rows = "".join(
         f"<tr><td>{esc(r['student'])}</td><td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
-        f"<td>{_manual(r)}</td><td>{esc(r['status'])}</td></tr>"
+        f"<td>{manual_text(r)}</td><td>{esc(r['status'])}</td></tr>"
         for r in rows
     )
     median = statistics.median(totals)
@@ -137,9 +143,9 @@ td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
 th {{ background: #f3f3f3; }}
 </style></head><body>
 <h1>{esc(course.assignment)}: grading report</h1>
-<p>{len(rows)} submissions graded; median score {median:g} of {maximum:g};
-{sum(r['needs_manual'] for r in rows)} written answers still to grade by hand;
-{len(problems)} submissions did not run normally.</p>
+<p>{count(len(rows), "submission")} graded; median score {median:g} of {maximum:g};
+{count(sum(r['needs_manual'] for r in rows), "submission")} with answers still to grade by hand;
+{count(len(problems), "submission")} did not run normally.</p>
 <h2>Score distribution</h2>
 <img alt="Histogram of total scores" src="data:image/png;base64,{score_png}">
 <h2>Pass rate per test</h2>

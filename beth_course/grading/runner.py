@@ -65,6 +65,11 @@ def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[
     """``(to grade, skipped)``: a student is skipped when the submission already graded
     (same files, by hash) has an autograded notebook, unless ``force``."""
     available = course.students("submitted")
+    if not available:
+        raise CourseError(
+            f"nothing to grade: submitted/ holds no submission of {course.assignment}; file "
+            "the downloads first with beth-course collect DOWNLOAD (a folder or .zip)"
+        )
     if students:
         unknown = [s for s in students if s not in available]
         if unknown:
