@@ -184,9 +184,11 @@ def cmd_feedback(args) -> int:
     from .feedback import generate
 
     course = _course(args)
-    report = generate(course, args.student or None)
+    report = generate(course, args.student or None, ungraded=args.ungraded)
     for path in report.written:
         print(f"  {path.relative_to(course.root)}")
+    for student, why in report.held.items():
+        print(f"  {student}: held back, {why} (grade in formgrader, then run feedback again)")
     for student in report.missing:
         print(f"  {student}: not graded yet (run beth-course autograde)", file=sys.stderr)
     for student, why in report.refused.items():
@@ -290,8 +292,13 @@ COMMANDS = {
     "feedback": (
         cmd_feedback,
         "write per-student HTML feedback to feedback/, hidden tests removed",
-        [(("--student",), dict(action="append", metavar="ID",
-          help="only this student (repeatable); default: everyone graded"))],
+        [
+            (("--student",), dict(action="append", metavar="ID",
+              help="only this student (repeatable); default: everyone graded")),
+            (("--ungraded",), dict(choices=("show", "hold"), default="show",
+              help="answers still to grade by hand: show them as not graded yet (default), "
+                   "or hold the page back until they are graded")),
+        ],
     ),
     "report": (
         cmd_report,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun``, plural unless ``n`` is 1.
+def count(n: float, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 (whole numbers with thousands commas).
 
     >>> count(1, "submission"), count(3, "submission"), count(0, "class", "classes")
     ('1 submission', '3 submissions', '0 classes')
+    >>> count(2.0, "point"), count(1.5, "point"), count(1.0, "point")
+    ('2 points', '1.5 points', '1 point')
     """
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+    number = f"{int(n):,}" if float(n).is_integer() else f"{n:g}"
+    return f"{number} {noun if n == 1 else plural or noun + 's'}"

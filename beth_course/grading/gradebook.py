@@ -5,7 +5,8 @@ so no grading worker ever opens the course's ``gradebook.db``. Each works on a p
 copy of a *template*: the gradebook with the assignment and its cells but no students or
 submissions. Its results come back as plain data, and the coordinating process alone
 writes them into ``gradebook.db``, one student per transaction, through nbgrader's own API
-(so manual scores already given are kept, as ``nbgrader autograde`` keeps them).
+(so manual scores already given are kept, as ``nbgrader autograde`` keeps them, and so is
+their graded state when the submission is unchanged: `needs_hand_grading`).
 
 Beside nbgrader's tables the gradebook gets one of ours, ``beth_grading_status``: per
 student, how the last grading went (ok, memory, timeout, kernel_died, malformed, error),
@@ -106,6 +107,8 @@ def merge(db_url: str, assignment: str, student: str, result) -> None:
         # submission; they are about its session handling, not about our data.
         warnings.simplefilter("ignore", SAWarning)
         try:
+            gb.db.execute(text(_STATUS_SQL))
+            same = _graded_sha(gb, assignment, student) == result.submission_sha256
             gb.update_or_create_student(student)
             kwargs = {"timestamp": result.timestamp} if result.timestamp else {}
             submission = gb.update_or_create_submission(assignment, student, **kwargs)
@@ -121,14 +124,11 @@ def merge(db_url: str, assignment: str, student: str, result) -> None:
                         grade.auto_score = scores[key]
                     elif not result.grades:
                         grade.auto_score = 0.0
-                    grade.needs_manual_grade = (
-                        grade.manual_score is not None or grade.auto_score is None
-                    )
+                    grade.needs_manual_grade = needs_hand_grading(grade, same)
                 for comment in notebook.comments:
                     key = (notebook.name, comment.name)
                     if key in comments:
                         comment.auto_comment = comments[key]
-            gb.db.execute(text(_STATUS_SQL))
             gb.db.execute(
                 text(
                     f"INSERT OR REPLACE INTO {STATUS_TABLE} VALUES "
@@ -149,6 +149,30 @@ def merge(db_url: str, assignment: str, student: str, result) -> None:
         except BaseException:
             gb.db.rollback()
             raise
+
+
+def needs_hand_grading(grade, same_submission: bool) -> bool:
+    """Whether a grade is (still) to be graded by hand after the submission was autograded.
+
+    nbgrader's rule (``SaveAutoGrades``) flags every hand grade for review at each
+    autograde, so ``autograde --force`` turned graded answers back into "to grade". Here a
+    hand grade given to this very submission (same files, by hash) keeps its state; one
+    given to an earlier submission is flagged, as nbgrader does, since the work changed.
+    Without a hand grade, an answer is to grade when the autograder gave it no score.
+    """
+    if grade.manual_score is not None:
+        return bool(grade.needs_manual_grade) if same_submission else True
+    return grade.auto_score is None
+
+
+def _graded_sha(gb, assignment: str, student: str) -> str | None:
+    """The hash of the submission last graded for ``student`` (None if never graded)."""
+    row = gb.db.execute(
+        text(f"SELECT submission_sha256 FROM {STATUS_TABLE} "
+             "WHERE student = :student AND assignment = :assignment"),
+        {"student": student, "assignment": assignment},
+    ).fetchone()
+    return row[0] if row else None
 
 
 def statuses(db_path: Path, assignment: str) -> dict[str, dict]:
