@@ -44,6 +44,37 @@ def cmd_release(args) -> int:
     return 0
 
 
+def cmd_due(args) -> int:
+    from .collect import BethCollect
+    from .collect.dates import zone
+    from datetime import timezone
+
+    from .late import DUE_EXAMPLE, Penalties, due_date, parse_due, set_due
+
+    course = _course(args)
+    if args.clear and args.date:
+        raise CourseError("give a due date or --clear, not both")
+    where = zone(BethCollect(config=course.config()).timezone)
+    if args.date or args.clear:
+        when = None if args.clear else parse_due(args.date, where)
+        late = set_due(course, when)
+    else:
+        when, late = due_date(course), None
+    if when is None:
+        print(f"{course.assignment} has no due date: no submission counts as late. Set one with "
+              f"beth-course due {DUE_EXAMPLE}")
+        return 0
+    if late is None:  # shown, not set: in the course's zone
+        when = when.astimezone(where) if where is not None else when.astimezone()
+    utc = when.astimezone(timezone.utc)
+    also = f" ({utc:%Y-%m-%d %H:%M} UTC)" if when.utcoffset() or when.tzname() != "UTC" else ""
+    print(f"{course.assignment} is due {when:%Y-%m-%d %H:%M %Z}{also}")
+    print(f"late penalty (nbgrader_config.py): {Penalties(course.config()).describe()}")
+    if late is not None:
+        print(f"late by this date: {count(late, 'submission')}")
+    return 0
+
+
 def _print_grades(course: Course, students: list[str] | None = None) -> None:
     from .grades import grade_table, summary_lines
 
@@ -236,6 +267,16 @@ COMMANDS = {
               help="also write source/beth_workshop/data.csv with the 6,791 real rows shipped "
                    "with beth_helpers (default: none; build one with beth-course data, or let "
                    "release write these)")),
+        ],
+    ),
+    "due": (
+        cmd_due,
+        "set (or show) the assignment's due date, kept in nbgrader's gradebook",
+        [
+            (("date",), dict(nargs="?", default=None, metavar="DATE",
+              help='e.g. "2026-12-10 17:00 Europe/London" (a date without a zone is read in '
+                   "c.BethCollect.timezone, else this computer's); none: show the due date")),
+            (("--clear",), dict(action="store_true", help="remove the due date")),
         ],
     ),
     "release": (

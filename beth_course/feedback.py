@@ -44,6 +44,7 @@ from .course import Course, CourseError, use_this_environment
 from .grading.gradebook import statuses
 from .hidden_tests import HIDDEN_NOTE, HiddenTestsLeaked, hide_hidden_tests
 from .inert import make_inert
+from .late import refresh_penalties
 from .pages import CSP_META, with_csp
 from .wording import count
 
@@ -249,6 +250,7 @@ def generate(course: Course, students: list[str] | None = None, ungraded: str = 
     ungradable = sorted(s for s in status if s not in graded)
     chosen = students or graded + ungradable
     _refuse_unknown(course, chosen, set(graded) | set(status))
+    refresh_penalties(course)  # hand grades given since grading count (beth_course.late)
     report = FeedbackReport(missing=[s for s in chosen if s not in graded and s not in status])
     for student in [s for s in chosen if s in ungradable]:
         for name in course.notebooks:

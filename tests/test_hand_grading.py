@@ -81,7 +81,7 @@ def test_a_regrade_keeps_a_hand_grade_and_its_graded_state(course, tmp_path):
     assert not row["needs_manual"] and row["manual_score"] == 1.0
     assert summary_lines([row])[1].split() == ["ada", "1/1", "1/1", "ok"]
     page = write_report(course, tmp_path / "out").html.read_text()
-    assert "<td>ada</td><td>1/1</td><td>1/1</td><td>ok</td>" in page
+    assert "<td>ada</td><td>1/1</td><td>1/1</td><td>-</td><td>ok</td>" in page
 
 
 def test_a_changed_submission_sends_the_hand_grade_back_for_review(course):

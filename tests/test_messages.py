@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from beth_course.cli import _graded_line, main
 from beth_course.grades import summary_lines
 from beth_course.grading.runner import RunSummary
@@ -99,3 +101,13 @@ def test_readme_shows_the_summary_table_as_it_is_printed():
     rows = [_row("ada", 9, 9), _row("ben", 5, 9), _row("cleo", 0, 9, manual=0.0)]
     table = "\n".join("  " + line for line in summary_lines(rows))
     assert "```\n" + table + "\n```" in (REPO / "README.md").read_text()
+
+
+@pytest.mark.parametrize("module", ["beth_course.wording", "beth_course.grades", "beth_course.late"])
+def test_docstring_examples_hold(module):
+    """The examples in these modules' docstrings run and print what they show."""
+    import doctest
+    import importlib
+
+    failed, tried = doctest.testmod(importlib.import_module(module))
+    assert tried > 0 and failed == 0

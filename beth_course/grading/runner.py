@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import notebooks
 from ..course import Course, CourseError, use_this_environment
+from ..late import Penalties, submitted_at
 from . import gradebook
 from .bwrap import bwrap_status
 from .limits import Limits
@@ -236,6 +237,8 @@ def autograde(
     summary = RunSummary(skipped=skipped)
     if not todo:
         return summary
+    times = {student: submitted_at(course, student) for student in todo}  # refuses bad files now
+    penalties = Penalties(course.config())
     started = time.monotonic()
     sources = source_files(course.folder("source"))
     tasks = build_tasks(course, todo, sandbox, local=dask_scheduler is None)
@@ -250,7 +253,8 @@ def autograde(
 
     def finish(result: GradingResult) -> None:
         write_autograded(course, result, sources)
-        gradebook.merge(course.db_url, course.assignment, result.student, result)
+        result.timestamp = times[result.student]
+        gradebook.merge(course.db_url, course.assignment, result.student, result, penalties)
         summary.results.append(result)
         bar.update(result)
 
