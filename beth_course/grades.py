@@ -75,7 +75,7 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
             row["seconds"] = info.get("seconds")
             row["late_penalty"] = submission.late_submission_penalty or 0.0
             row["submitted_at"] = submission.timestamp  # naive UTC, as nbgrader keeps it
-            row["due_at"] = submission.duedate  # with any extension given in formgrader
+            row["due_at"] = submission.duedate  # with any extension nbgrader records
             row["seconds_late"] = submission.total_seconds_late
             rows.append(row)
     return rows

@@ -129,3 +129,23 @@ def test_the_suite_notices_a_write_into_the_repositorys_course(tmp_path):
     (tmp_path / "repo" / "submitted" / "23456" / "x.ipynb").write_text("{}")
     after = live_course_state(tmp_path / "repo")
     assert set(after) - set(before) == {"submitted/23456/x.ipynb"}
+
+
+def test_the_readmes_first_instructor_steps_run_in_a_new_course(tmp_path, monkeypatch, capsys):
+    """init, cd, due, release and collect as the README has them, in the new folder."""
+    import zipfile
+
+    course_dir = tmp_path / "courses" / "beth-2026"
+    assert main(["init", str(course_dir)]) == 0
+    monkeypatch.chdir(course_dir)
+    assert main(["due", "2026-12-10 17:00 Europe/London"]) == 0
+    assert main(["release", "--no-validate"]) == 0
+    download = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(download, "w") as zf:
+        info = zipfile.ZipInfo("smithjohn_LATE_12345_67890_beth_workshop.ipynb", (2026, 12, 11, 9, 0, 0))
+        zf.writestr(info, (REPO / "submitted/ada/beth_workshop/beth_workshop.ipynb").read_bytes())
+    assert main(["collect", str(download)]) == 0
+    filed = course_dir / "submitted" / "12345" / ASSIGNMENT
+    assert sorted(p.name for p in filed.iterdir()) == [f"{ASSIGNMENT}.ipynb", "lms.json", "timestamp.txt"]
+    assert main(["due"]) == 0
+    assert "beth_workshop is due 2026-12-10 17:00" in capsys.readouterr().out
