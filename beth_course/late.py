@@ -78,9 +78,17 @@ class Penalties:
 
     def __init__(self, config):
         from nbgrader.preprocessors import AssignLatePenalties
+        from traitlets import TraitError
 
-        assign = AssignLatePenalties(config=config)
-        assign.init_plugin()
+        try:
+            assign = AssignLatePenalties(config=config)
+            assign.init_plugin()
+        except (TraitError, ImportError) as exc:
+            raise CourseError(
+                f"the late penalty set in nbgrader_config.py cannot be used: {exc}. Set "
+                'c.LateSubmissionPlugin.penalty_method to "none" or "zero", or '
+                'c.AssignLatePenalties.plugin_class to "beth_course.late.PercentPerDay"'
+            ) from None
         self.plugin = assign.plugin_inst
 
     def apply(self, submission) -> None:
@@ -216,7 +224,8 @@ def set_due(course: Course, when: datetime | None) -> int:
     from .course import use_this_environment
 
     use_this_environment()  # nbgrader runs alembic by name when it makes a gradebook
+    penalties = Penalties(course.config())  # a broken setting is refused before any write
     naive = when.astimezone(timezone.utc).replace(tzinfo=None) if when else None
     with Gradebook(course.db_url) as gb:
         gb.update_or_create_assignment(course.assignment, duedate=naive)
-    return refresh_penalties(course)
+    return refresh_penalties(course, penalties)

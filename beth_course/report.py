@@ -71,6 +71,25 @@ def _test_order(course: Course) -> list[tuple[str, float, str]]:
     return out
 
 
+def _pass_rates(rows: list[dict], tests: list[tuple[str, float, str]]):
+    """``(autograded tests, share of submissions passing each, bar chart as PNG)``."""
+    import matplotlib.pyplot as plt
+
+    auto_tests = [t for t in tests if t[2] == "auto"]
+    rates = []
+    for grade_id, points, _ in auto_tests:
+        got = [r["cells"].get(grade_id) for r in rows]
+        rates.append(sum(1 for g in got if g is not None and g >= points) / len(rows))
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(auto_tests) + 0.8))
+    ax.barh([t[0] for t in auto_tests][::-1], [100 * r for r in rates][::-1], color="#55a868")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of submissions passing")
+    ax.set_title("Pass rate per test")
+    png = _png(fig)
+    plt.close(fig)
+    return auto_tests, rates, png
+
+
 def _write_csv(path: Path, rows: list[dict], tests: list[tuple[str, float, str]]) -> None:
     """grades.csv: one row per student; times in UTC (ISO 8601), empty where unknown."""
     fields = ["student", "auto_score", "auto_max", "manual_score", "manual_max", "total",
@@ -127,18 +146,7 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     score_png = _png(fig)
     plt.close(fig)
 
-    auto_tests = [t for t in tests if t[2] == "auto"]
-    rates = []
-    for grade_id, points, _ in auto_tests:
-        got = [r["cells"].get(grade_id) for r in rows]
-        rates.append(sum(1 for g in got if g is not None and g >= points) / len(rows))
-    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(auto_tests) + 0.8))
-    ax.barh([t[0] for t in auto_tests][::-1], [100 * r for r in rates][::-1], color="#55a868")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% of submissions passing")
-    ax.set_title("Pass rate per test")
-    rate_png = _png(fig)
-    plt.close(fig)
+    auto_tests, rates, rate_png = _pass_rates(rows, tests)
 
     esc = html.escape
     problems = [r for r in rows if r["status"] != "ok"]

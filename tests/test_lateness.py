@@ -238,3 +238,13 @@ def test_submission_time_is_read_from_timestamp_txt(course):
     stamp.write_text("yesterday-ish")
     with pytest.raises(CourseError, match="collect --force"):
         submitted_at(course, "ada")
+
+
+@pytest.mark.parametrize("config", ['c.LateSubmissionPlugin.penalty_method = "percent"\n',
+                                    'c.AssignLatePenalties.plugin_class = "beth_course.late.Nope"\n'])
+def test_a_penalty_setting_that_cannot_work_says_what_to_set(released, tmp_path, capsys, config):
+    """A wrong method or plugin in nbgrader_config.py is an error naming the settings that work."""
+    course = _copy(released, tmp_path / "c", config)
+    assert main(["--course", str(course.root), "due", "2026-12-10 17:00 UTC"]) == 1
+    assert "penalty_method to \"none\" or \"zero\"" in capsys.readouterr().err
+    assert _duedate(course) is None  # refused before anything was written
