@@ -146,3 +146,29 @@ def hostile_course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile") / "course"
     build_course(root, (REPO / "nbgrader_config.py").read_text(encoding="utf-8"))
     return root
+
+
+# The repository's own course folders are a worked example (and, for someone who used the
+# repository as their course before `beth-course init`, a real class): no test may write them.
+_LIVE_FOLDERS = ("source", "release", "submitted", "autograded", "feedback", "demo-course")
+_LIVE_FILES = ("nbgrader_config.py", "gradebook.db", ".nbgrader.log", "grades.csv", "report.html")
+
+
+def live_course_state(repo: Path) -> dict[str, tuple[int, int]]:
+    """``{path: (size, mtime_ns)}`` of every file of the repository's course folders."""
+    paths = [repo / name for name in _LIVE_FILES]
+    for name in _LIVE_FOLDERS:
+        paths += sorted((repo / name).rglob("*"))
+    return {str(p.relative_to(repo)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in paths if p.is_file() and not p.is_symlink()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_course_untouched():
+    """Fails the session if any test wrote into the repository's course folders."""
+    repo = Path(__file__).resolve().parent
+    before = live_course_state(repo)
+    yield
+    after = live_course_state(repo)
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    assert not changed, f"tests wrote into the repository's course folders: {changed[:10]}"

@@ -28,6 +28,19 @@ c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
+# Late submissions. The due date is nbgrader's own, in the gradebook (beth-course due
+# "2026-12-10 17:00 Europe/London"); a submission's time is the one beth-course collect wrote
+# into its timestamp.txt. How late each one is shows in the report and grades.csv whatever
+# the penalty. The penalty is nbgrader's: "none" takes nothing off, "zero" scores a late
+# notebook 0. beth-course works penalties out from the current scores, hand grades included.
+c.LateSubmissionPlugin.penalty_method = "none"
+# Or take a share of the score per day late (a started day counts as a day) after a grace
+# period, with beth-course's plugin: uncomment these (nbgrader's own autograde then needs
+# beth-course installed where it runs).
+# c.AssignLatePenalties.plugin_class = "beth_course.late.PercentPerDay"
+# c.PercentPerDay.percent = 10
+# c.PercentPerDay.grace_minutes = 15
+
 # Feedback from nbgrader's own `nbgrader generate_feedback`, and so from formgrader's
 # "Generate Feedback" button, goes through the steps `beth-course feedback` uses: hidden
 # tests removed (no page is written for a notebook where hidden-test text survives

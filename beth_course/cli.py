@@ -9,10 +9,27 @@ import sys
 from pathlib import Path
 
 from .course import Course, CourseError, use_this_environment
+from .wording import count
 
 
 def _course(args) -> Course:
     return Course.find(args.course, args.assignment)
+
+
+def cmd_init(args) -> int:
+    from .newcourse import init_course
+
+    report = init_course(args.dir, shipped_rows=args.shipped_rows)
+    root = report.course.root
+    print(f"made a new course in {root}:")
+    for name in report.files:
+        print(f"  {name}")
+    steps = [f"cd {root}", "beth-course release"]
+    if not args.shipped_rows:
+        steps.insert(1, "beth-course data --kaggle path/to/beth-dataset   (optional: real rows "
+                        "from Kaggle; release uses the 6,791 shipped rows otherwise)")
+    print("next, run beth-course from that folder:\n  " + "\n  ".join(steps))
+    return 0
 
 
 def cmd_release(args) -> int:
@@ -27,21 +44,46 @@ def cmd_release(args) -> int:
     return 0
 
 
+def cmd_due(args) -> int:
+    from .collect import BethCollect
+    from .collect.dates import zone
+    from datetime import timezone
+
+    from .late import DUE_EXAMPLE, Penalties, due_date, parse_due, set_due
+
+    course = _course(args)
+    if args.clear and args.date:
+        raise CourseError("give a due date or --clear, not both")
+    where = zone(BethCollect(config=course.config()).timezone)
+    if args.date or args.clear:
+        when = None if args.clear else parse_due(args.date, where)
+        late = set_due(course, when)
+    else:
+        when, late = due_date(course), None
+    if when is None:
+        print(f"{course.assignment} has no due date: no submission counts as late. Set one with "
+              f"beth-course due {DUE_EXAMPLE}")
+        return 0
+    if late is None:  # shown, not set: in the course's zone
+        when = when.astimezone(where) if where is not None else when.astimezone()
+    utc = when.astimezone(timezone.utc)
+    also = f" ({utc:%Y-%m-%d %H:%M} UTC)" if when.utcoffset() or when.tzname() != "UTC" else ""
+    print(f"{course.assignment} is due {when:%Y-%m-%d %H:%M %Z}{also}")
+    print(f"late penalty (nbgrader_config.py): {Penalties(course.config()).describe()}")
+    if late is not None:
+        print(f"late by this date: {count(late, 'submission')}")
+    return 0
+
+
 def _print_grades(course: Course, students: list[str] | None = None) -> None:
-    from .grades import grade_table
+    from .grades import grade_table, summary_lines
 
     rows = grade_table(course, students)
     if not rows:
         print("  (no graded submissions yet)")
         return
-    width = max(len(r["student"]) for r in rows)
-    print(f"  {'student':<{width}}  {'auto':>9}  {'manual':>10}  status")
-    for r in rows:
-        manual = "to grade" if r["needs_manual"] else f"{r['manual_score']:g}/{r['manual_max']:g}"
-        print(
-            f"  {r['student']:<{width}}  {r['auto_score']:>4g}/{r['auto_max']:<4g}  {manual:>10}  "
-            f"{r['status']}{': ' + r['reason'] if r['reason'] else ''}"
-        )
+    for line in summary_lines(rows):
+        print("  " + line)
 
 
 def _mix_advice(rows: int, pct_evil: float, evil: int, benign: int) -> str:
@@ -151,31 +193,42 @@ def cmd_autograde(args) -> int:
     )
     if args.no_sandbox:
         print("WARNING: graded WITHOUT the sandbox: student code ran with your rights.", file=sys.stderr)
-    counts = summary.counts()
-    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(
-        f"graded {len(summary.results)} submissions in {summary.seconds:.0f} s on "
-        f"{summary.workers or '-'}" + (f" ({done})" if done else "")
-        + (f"; skipped {len(summary.skipped)} already graded (--force regrades)" if summary.skipped else "")
-    )
-    _print_grades(course, sorted(r.student for r in summary.results) or None)
-    return 1 if counts.get("error") else 0
+    print(_graded_line(summary))
+    shown = sorted(r.student for r in summary.results) + summary.skipped
+    if shown:
+        _print_grades(course, sorted(shown))
+    return 1 if summary.counts().get("error") else 0
+
+
+def _graded_line(summary) -> str:
+    """What an autograde run did, in one sentence (nothing graded is said as such)."""
+    skipped = (f"{count(len(summary.skipped), 'submission')} already graded "
+               "(--force regrades)") if summary.skipped else ""
+    if not summary.results:
+        return f"nothing graded: {skipped}" if skipped else "nothing graded"
+    done = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts().items()))
+    return (f"graded {count(len(summary.results), 'submission')} in {summary.seconds:.0f} s on "
+            f"{summary.workers} ({done})" + (f"; skipped {skipped}" if skipped else ""))
 
 
 def cmd_feedback(args) -> int:
     from .feedback import generate
 
     course = _course(args)
-    report = generate(course, args.student or None)
+    report = generate(course, args.student or None, ungraded=args.ungraded)
     for path in report.written:
         print(f"  {path.relative_to(course.root)}")
+    for student, why in report.held.items():
+        print(f"  {student}: held back, {why} (grade in formgrader, then run feedback again)")
     for student in report.missing:
         print(f"  {student}: not graded yet (run beth-course autograde)", file=sys.stderr)
     for student, why in report.refused.items():
         print(f"  {student}: NOT WRITTEN, hidden or solution text survived scrubbing: {why}",
               file=sys.stderr)
-    print(f"feedback for {len(report.written)} students in {course.folder('feedback').relative_to(course.root)}/")
-    return 1 if report.refused else 0
+    students = {path.parent.parent.name for path in report.written}
+    print(f"{count(len(report.written), 'feedback page')} for {count(len(students), 'student')} "
+          f"in {course.folder('feedback').relative_to(course.root)}/")
+    return 1 if report.refused or report.missing else 0
 
 
 def cmd_report(args) -> int:
@@ -183,7 +236,7 @@ def cmd_report(args) -> int:
 
     course = _course(args)
     files = write_report(course, args.output_dir)
-    print(f"{files.students} students: {files.csv} and {files.html}")
+    print(f"{count(files.students, 'student')}: {files.csv} and {files.html}")
     return 0
 
 
@@ -215,11 +268,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from .course import REPOSITORY, worked_example
     from .demo import run
 
-    course = _course(args)
-    into = args.into or course.root / "demo-course"
-    demo, feedback, report = run(course, into, args.workers)
+    into = args.into or REPOSITORY / "demo-course"
+    demo, feedback, report = run(worked_example(), into, args.workers)
     print("\ngrades (autograded tests; the written answer is graded by hand in formgrader):")
     _print_grades(demo)
     print(f"\nfeedback (hidden tests removed): {demo.folder('feedback')}/<student>/{demo.assignment}/")
@@ -230,6 +283,29 @@ def cmd_demo(args) -> int:
 
 
 COMMANDS = {
+    "init": (
+        cmd_init,
+        "make a new course folder for a class: the BETH workshop, nbgrader_config.py, a "
+        ".gitignore; no students",
+        [
+            (("dir",), dict(type=Path, metavar="DIR",
+              help="the new course folder (must not exist, or be empty)")),
+            (("--shipped-rows",), dict(action="store_true",
+              help="also write source/beth_workshop/data.csv with the 6,791 real rows shipped "
+                   "with beth_helpers (default: none; build one with beth-course data, or let "
+                   "release write these)")),
+        ],
+    ),
+    "due": (
+        cmd_due,
+        "set (or show) the assignment's due date, kept in nbgrader's gradebook",
+        [
+            (("date",), dict(nargs="?", default=None, metavar="DATE",
+              help='e.g. "2026-12-10 17:00 Europe/London" (a date without a zone is read in '
+                   "c.BethCollect.timezone, else this computer's); none: show the due date")),
+            (("--clear",), dict(action="store_true", help="remove the due date")),
+        ],
+    ),
     "release": (
         cmd_release,
         "generate the student version in release/ and check it",
@@ -284,8 +360,13 @@ COMMANDS = {
     "feedback": (
         cmd_feedback,
         "write per-student HTML feedback to feedback/, hidden tests removed",
-        [(("--student",), dict(action="append", metavar="ID",
-          help="only this student (repeatable); default: everyone graded"))],
+        [
+            (("--student",), dict(action="append", metavar="ID",
+              help="only this student (repeatable); default: everyone graded")),
+            (("--ungraded",), dict(choices=("show", "hold"), default="show",
+              help="answers still to grade by hand: show them as not graded yet (default), "
+                   "or hold the page back until they are graded")),
+        ],
     ),
     "report": (
         cmd_report,
@@ -321,10 +402,11 @@ COMMANDS = {
     ),
     "demo": (
         cmd_demo,
-        "release, autograde, feedback and report for the fictional students, in a scratch copy",
+        "release, autograde, feedback and report for the repository's fictional students "
+        "(its worked example, whatever --course says), in a scratch copy",
         [
             (("--into",), dict(type=Path, default=None, metavar="DIR",
-              help="scratch folder (default: demo-course/ in the course); replaced each run")),
+              help="scratch folder (default: demo-course/ in the repository); replaced each run")),
             (("--workers",), dict(type=int, default=None, metavar="N",
               help="submissions graded at once (default: number of cores)")),
         ],

@@ -9,6 +9,13 @@ from pathlib import Path
 
 ASSIGNMENT = "beth_workshop"
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""The repository beth-course runs from. Its ``source/``, ``submitted/`` and ``autograded/``
+are a worked example (``make demo``), never a class: ``beth-course init`` makes a course."""
+FICTIONAL_STUDENTS = ("ada", "ben", "cleo")
+"""The worked example's students; no other folder of the repository's ``submitted/`` is
+ever read by the demo or the tests (a real class filed there would be someone's work)."""
+
 
 def use_this_environment() -> None:
     """Put this interpreter's ``bin`` first on PATH.
@@ -40,6 +47,20 @@ def _only_assignment(root: Path) -> str:
         f"this course has {len(found)} assignments ({', '.join(found)}); name one with "
         "--assignment NAME"
     )
+
+
+def worked_example() -> "Course":
+    """The repository's own course: the BETH workshop and its fictional students.
+
+    Raises `CourseError` when beth-course was installed without the repository (a wheel).
+    """
+    notebook = REPOSITORY / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    if not (notebook.is_file() and (REPOSITORY / "nbgrader_config.py").is_file()):
+        raise CourseError(
+            f"the BETH workshop is not beside this beth-course ({notebook} is missing): install "
+            "beth-course from a clone of its repository (pip install -e \".[course]\" there)"
+        )
+    return Course(REPOSITORY, ASSIGNMENT, ASSIGNMENT)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """``beth-course demo``: the whole cycle on the fictional students, in a scratch copy.
 
-Copies the course's inputs (``nbgrader_config.py``, ``source/``, ``submitted/``) into a
-scratch folder, then releases, autogrades, writes feedback and the grade report there,
-and prints the grades. The committed ``release/`` and ``autograded/`` trees are not
-touched (``make goldens`` regenerates those, on purpose).
+Copies the repository's worked example (``nbgrader_config.py``, ``source/`` and the
+fictional students' folders of ``submitted/``, nothing else) into a scratch folder, then
+releases, autogrades, writes feedback and the grade report there, and prints the grades.
+The committed ``release/`` and ``autograded/`` trees are not touched (``make goldens``
+regenerates those, on purpose), and no other student's folder is read: a class filed into
+the repository by mistake stays out of the demo.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from .course import Course, CourseError
+from .course import FICTIONAL_STUDENTS, Course, CourseError
 
 MARKER = ".beth-course-demo"
 
 
-def prepare(course: Course, into: Path) -> Course:
-    """A fresh copy of the course inputs at ``into``; refuses to replace anything else."""
+def prepare(course: Course, into: Path, students: tuple[str, ...] = FICTIONAL_STUDENTS) -> Course:
+    """A fresh copy of the course inputs at ``into``, with only ``students``' submissions;
+    refuses to replace anything but an earlier demo folder."""
     into = into.resolve()
     if into.exists():
         if not (into / MARKER).exists():
@@ -30,8 +33,10 @@ def prepare(course: Course, into: Path) -> Course:
     into.mkdir(parents=True)
     (into / MARKER).write_text("made by beth-course demo; safe to delete\n")
     shutil.copy2(course.root / "nbgrader_config.py", into / "nbgrader_config.py")
-    for folder in ("source", "submitted"):
-        shutil.copytree(course.root / folder, into / folder)
+    shutil.copytree(course.root / "source", into / "source")
+    for student in students:
+        target = into / "submitted" / student / course.assignment
+        shutil.copytree(course.folder("submitted", student), target)
     return Course(into, course.assignment, course.notebook)
 
 

@@ -11,6 +11,11 @@ holds, script included (issue 9). Here each autograded notebook is first:
   notebook in which hidden-test text survives elsewhere is refused;
 - given a note on how grading went, at the top, when it did not go normally (a timeout,
   the memory limit, a repaired notebook);
+- marked where answers are still to be graded by hand (`mark_ungraded`): nbgrader's page
+  shows such an answer as scoring 0 (``0.0 / 2.0``) with no word of warning, so here it
+  is taken out of the scores, a note above it says it is not graded yet, and a note at the
+  top says how many points are still to come. ``ungraded="hold"`` writes no page for a
+  notebook with such answers instead;
 - made inert (`beth_course.inert`): no output, answer or metadata can run script.
 
 nbgrader then renders the scrubbed copy with its feedback template (scores per cell from
@@ -39,10 +44,12 @@ from .course import Course, CourseError, use_this_environment
 from .grading.gradebook import statuses
 from .hidden_tests import HIDDEN_NOTE, HiddenTestsLeaked, hide_hidden_tests
 from .inert import make_inert
+from .late import refresh_penalties
 from .pages import CSP_META, with_csp
+from .wording import count
 
-__all__ = ["HIDDEN_NOTE", "FeedbackReport", "PageRefused", "generate", "html_text", "scrub",
-           "student_text"]
+__all__ = ["HIDDEN_NOTE", "FeedbackReport", "PageHeld", "PageRefused", "generate", "html_text",
+           "mark_ungraded", "scrub", "student_text", "ungraded_cells"]
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -57,10 +64,47 @@ def scrub(nb: nbformat.NotebookNode, status: dict | None = None) -> nbformat.Not
             f"**How grading went: {status['status'].replace('_', ' ')}.** "
             f"{status.get('reason', '')}"
         )
-        nb.cells.insert(0, new_markdown_cell(note))
-        if nb.get("nbformat_minor", 0) < 5:
-            nb.cells[0].pop("id", None)
+        _note(nb, 0, note)
     return nb
+
+
+def _note(nb: nbformat.NotebookNode, index: int, text: str) -> None:
+    """Insert a markdown note at ``index`` (without a cell id where the format has none)."""
+    nb.cells.insert(index, new_markdown_cell(text))
+    if nb.get("nbformat_minor", 0) < 5:
+        nb.cells[index].pop("id", None)
+
+
+def mark_ungraded(nb: nbformat.NotebookNode, pending: dict[str, float]) -> nbformat.NotebookNode:
+    """Show the cells in ``pending`` (grade id -> points) as not graded yet, in place.
+
+    Each is taken out of the page's scores (nbgrader's template shows it as 0 otherwise)
+    and gets a note above it; a note at the top says how many points are still to come.
+    """
+    if not pending:
+        return nb
+    for index in reversed(range(len(nb.cells))):
+        meta = nb.cells[index].metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id") in pending:
+            meta["grade"] = False
+            _note(nb, index, f"**Not graded yet** ({count(pending[meta['grade_id']], 'point')}): "
+                             "your instructor grades this answer by hand.")
+    _note(nb, 0, "**Not everything is graded yet.** Answers your instructor grades by hand and "
+                 f"has not graded yet are worth {count(sum(pending.values()), 'point')}; the score "
+                 "above counts them as 0 until then.")
+    return nb
+
+
+def ungraded_cells(course: Course, student: str, name: str) -> dict[str, float]:
+    """The notebook's cells the gradebook says are still to grade by hand: id -> points."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        try:
+            notebook = gb.find_submission_notebook(name, course.assignment, student)
+        except MissingEntry:
+            return {}
+        return {g.name: g.max_score for g in notebook.grades if g.needs_manual_grade}
 
 
 def student_text(nb: nbformat.NotebookNode) -> str:
@@ -103,10 +147,19 @@ class FeedbackReport:
     written: list[Path] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
+    """student -> why no page was written (``ungraded="hold"``: answers still to grade)."""
 
 
 class PageRefused(Exception):
     """A rendered page still shows solution or hidden-test text: it is not written."""
+
+
+class PageHeld(Exception):
+    """The notebook has answers still to grade by hand, and pages wait for them."""
+
+
+UNGRADED_CHOICES = ("show", "hold")
 
 
 def _converter(course: Course, student: str, root: Path):
@@ -145,13 +198,19 @@ def _render(course: Course, student: str, name: str, nb: nbformat.NotebookNode) 
         return with_csp(page_path.read_text(encoding="utf-8"))
 
 
-def _page(course: Course, student: str, name: str, secrets: dict[str, str], status: dict | None) -> str:
-    """A student's checked feedback page; raises `PageRefused` or `HiddenTestsLeaked`."""
+def _page(course: Course, student: str, name: str, secrets: dict[str, str], status: dict | None,
+          ungraded: str = "show") -> str:
+    """A student's checked feedback page; raises `PageRefused`, `HiddenTestsLeaked` or
+    (``ungraded="hold"`` and answers still to grade) `PageHeld`."""
+    pending = ungraded_cells(course, student, name)
+    if pending and ungraded == "hold":
+        raise PageHeld(f"{count(len(pending), 'answer')} ({count(sum(pending.values()), 'point')}) "
+                       f"of {name}.ipynb still to grade by hand")
     nb = notebooks.read(course.folder("autograded", student) / f"{name}.ipynb")
     # A line the student wrote is theirs, even where it matches the solution.
     own = student_text(nb)
     relevant = {line: kind for line, kind in secrets.items() if line not in own}
-    page = _render(course, student, name, make_inert(scrub(nb, status)))
+    page = _render(course, student, name, make_inert(mark_ungraded(scrub(nb, status), pending)))
     leaks = notebooks.find_leaks(html_text(page), relevant)
     if leaks:
         kind, line = leaks[0]
@@ -169,9 +228,16 @@ def _secrets(course: Course) -> dict[str, str]:
     return secrets
 
 
-def generate(course: Course, students: list[str] | None = None) -> FeedbackReport:
+def generate(course: Course, students: list[str] | None = None, ungraded: str = "show") -> FeedbackReport:
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students, one
-    page per notebook of the assignment."""
+    page per notebook of the assignment.
+
+    ``ungraded`` says what to do with answers still to grade by hand: ``"show"`` them as
+    not graded yet (`mark_ungraded`), or ``"hold"`` the page back until they are graded.
+    Raises `CourseError` for a student asked for who has no submission.
+    """
+    if ungraded not in UNGRADED_CHOICES:
+        raise ValueError(f"ungraded must be one of {UNGRADED_CHOICES}; got {ungraded!r}")
     use_this_environment()
     secrets = _secrets(course)
     graded = course.students("autograded")
@@ -179,6 +245,8 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     # Recorded, but nothing to render (not a notebook, or grading failed): a short page.
     ungradable = sorted(s for s in status if s not in graded)
     chosen = students or graded + ungradable
+    _refuse_unknown(course, chosen, set(graded) | set(status))
+    refresh_penalties(course)  # hand grades given since grading count (beth_course.late)
     report = FeedbackReport(missing=[s for s in chosen if s not in graded and s not in status])
     for student in [s for s in chosen if s in ungradable]:
         for name in course.notebooks:
@@ -186,16 +254,30 @@ def generate(course: Course, students: list[str] | None = None) -> FeedbackRepor
     for student in [s for s in chosen if s in graded]:
         for name in course.notebooks:
             if (course.folder("autograded", student) / f"{name}.ipynb").exists():
-                _write_page(course, student, name, secrets, status.get(student), report)
+                _write_page(course, student, name, secrets, status.get(student), report, ungraded)
     return report
 
 
-def _write_page(course: Course, student: str, name: str, secrets, status, report: FeedbackReport) -> None:
+def _refuse_unknown(course: Course, chosen: list[str], known: set[str]) -> None:
+    """CourseError naming the students asked for who have no submission at all."""
+    known |= set(course.students("submitted"))
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        some = ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else "")
+        raise CourseError(
+            f"no submission of {course.assignment} from {', '.join(unknown)}: check the id "
+            f"as in submitted/<student>/ (students with one: {some or 'none'})"
+        )
+
+
+def _write_page(course: Course, student: str, name: str, secrets, status, report: FeedbackReport,
+                ungraded: str = "show") -> None:
     out = course.folder("feedback", student) / f"{name}.html"
     try:
-        page = _page(course, student, name, secrets, status)
-    except (PageRefused, HiddenTestsLeaked) as why:
-        report.refused[student] = str(why)
+        page = _page(course, student, name, secrets, status, ungraded)
+    except (PageRefused, HiddenTestsLeaked, PageHeld) as why:
+        kind = report.held if isinstance(why, PageHeld) else report.refused
+        kind[student] = "; ".join(filter(None, [kind.get(student), str(why)]))
         # An older page (from nbgrader's button, say) must not go out in its place.
         out.unlink(missing_ok=True)
         return

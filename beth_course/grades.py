@@ -5,6 +5,7 @@ from __future__ import annotations
 from .course import Course, CourseError
 from .grading.gradebook import statuses
 from .roster import display_name
+from .wording import late_text
 
 
 def cell_key(notebook: str, cell: str, several: bool) -> str:
@@ -32,12 +33,15 @@ def manual_cells(course: Course) -> set[tuple[str, str]]:
 
 def grade_table(course: Course, students: list[str] | None = None) -> list[dict]:
     """Per student: id and name, autograded and manual scores, whether hand-grading is
-    pending, status.
+    pending, status, and lateness.
 
     ``student`` is the id (never a name); ``name`` is nbgrader's first and last name as
     ``"Last, First"`` ("" if none is known: ``beth_course.roster``). ``auto_*`` counts the
     code test cells; ``manual_*`` the cells graded by hand (the written answer). Scores are
-    nbgrader's: a manual score overrides the automatic one.
+    nbgrader's: a manual score overrides the automatic one. ``submitted_at`` and ``due_at``
+    are naive UTC datetimes (None when unknown), ``seconds_late`` nbgrader's
+    ``total_seconds_late`` and ``late_penalty`` the points taken off (`beth_course.late`),
+    0 when none.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -74,6 +78,61 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
             row["status"] = info.get("status", "ok")
             row["reason"] = info.get("reason", "")
             row["seconds"] = info.get("seconds")
-            row["late_penalty"] = submission.late_submission_penalty
+            row["late_penalty"] = submission.late_submission_penalty or 0.0
+            row["submitted_at"] = submission.timestamp  # naive UTC, as nbgrader keeps it
+            row["due_at"] = submission.duedate  # with any extension nbgrader records
+            row["seconds_late"] = submission.total_seconds_late
             rows.append(row)
     return rows
+
+
+def manual_text(row: dict) -> str:
+    """The hand-graded part of a row as a person reads it: ``to grade`` or ``1.5/2``."""
+    if row["needs_manual"]:
+        return "to grade"
+    return f"{row['manual_score']:g}/{row['manual_max']:g}"
+
+
+def late_cell(row: dict) -> str:
+    """How late a submission was and the points it lost: ``2 d 4 h (-1.5)``, or ``-``."""
+    if not row.get("seconds_late"):
+        return "-"
+    penalty = f" (-{row['late_penalty']:g})" if row.get("late_penalty") else ""
+    return late_text(row["seconds_late"]) + penalty
+
+
+def _columns(row: dict, late: bool) -> dict[str, str]:
+    """The summary table's cells for one row, by column header."""
+    status = row["status"] + (f": {row['reason']}" if row["reason"] else "")
+    cells = {"student": row["student"], "auto": f"{row['auto_score']:g}/{row['auto_max']:g}",
+             "manual": manual_text(row)}
+    if late:
+        cells["late"] = late_cell(row)
+    return {**cells, "status": status}
+
+
+_RIGHT = {"auto"}  # numbers line up on the right; text on the left
+
+
+def summary_lines(rows: list[dict]) -> list[str]:
+    """The grade table as aligned text lines, a header first (``beth-course autograde``),
+    with a ``late`` column when any submission was late.
+
+    >>> row = dict(student="ada", auto_score=9.0, auto_max=9.0, manual_score=0.0,
+    ...            manual_max=2.0, needs_manual=True, status="ok", reason="")
+    >>> print("\\n".join(summary_lines([row, {**row, "student": "ben", "auto_score": 5.0}])))
+    student  auto  manual    status
+    ada       9/9  to grade  ok
+    ben       5/9  to grade  ok
+    """
+    late = any(r.get("seconds_late") for r in rows)  # a "late" column only when one is
+    cells = [_columns(r, late) for r in rows]
+    headers = list(cells[0]) if cells else ["student", "auto", "manual", "status"]
+    widths = {h: max([len(h)] + [len(c[h]) for c in cells]) for h in headers}
+
+    def line(values: dict[str, str]) -> str:
+        parts = [values[h].rjust(widths[h]) if h in _RIGHT else values[h].ljust(widths[h])
+                 for h in headers]
+        return "  ".join(parts).rstrip()
+
+    return [line({h: h for h in headers})] + [line(c) for c in cells]

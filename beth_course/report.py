@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, CourseError
-from .grades import grade_table
+from .grades import grade_table, late_cell, manual_text
+from .late import Penalties, due_date, refresh_penalties
+from .wording import count
 from .pages import CSP_META
 
 
@@ -46,16 +48,26 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _manual(row: dict) -> str:
-    if row["needs_manual"]:
-        return "to grade"
-    return f"{row['manual_score']:g}/{row['manual_max']:g}"
-
-
 def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def score_histogram(totals: list[float], maximum: float):
+    """The score distribution: one bar per whole point, students counted in whole numbers."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#4c72b0", rwidth=0.9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"score (of {maximum:g}; written answers count once graded by hand; "
+                  "late penalties taken off)")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    return fig
 
 
 def _test_order(course: Course) -> list[tuple[str, float, str]]:
@@ -75,46 +87,9 @@ def _test_order(course: Course) -> list[tuple[str, float, str]]:
     return out
 
 
-def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _pass_rates(rows: list[dict], tests: list[tuple[str, float, str]]):
+    """``(autograded tests, share of submissions passing each, bar chart as PNG)``."""
     import matplotlib.pyplot as plt
-
-    rows = grade_table(course)
-    if not rows:
-        raise CourseError("nothing has been graded yet: run beth-course autograde first")
-    tests = _test_order(course)
-    output_dir = Path(output_dir or course.root)
-    output_dir.mkdir(parents=True, exist_ok=True)
-
-    csv_path = output_dir / "grades.csv"
-    fields = ["student_id", "name",
-              "auto_score", "auto_max", "manual_score", "manual_max", "total",
-              "total_max", "needs_manual_grading", "late_penalty", "status", "reason",
-              "grading_seconds"] + [t[0] for t in tests]
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(fields)
-        for r in rows:
-            writer.writerow(
-                [r["student"], spreadsheet_safe(r["name"]),
-                 r["auto_score"], r["auto_max"], r["manual_score"], r["manual_max"],
-                 r["auto_score"] + r["manual_score"], r["auto_max"] + r["manual_max"],
-                 r["needs_manual"], r["late_penalty"] or 0, r["status"], r["reason"],
-                 r["seconds"] if r["seconds"] is not None else ""]
-                + [r["cells"].get(t[0]) for t in tests]
-            )
-
-    totals = [r["auto_score"] + r["manual_score"] for r in rows]
-    maximum = rows[0]["auto_max"] + rows[0]["manual_max"]
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#4c72b0", rwidth=0.9)
-    ax.set_xlabel(f"score (of {maximum:g}; written answers count once graded by hand)")
-    ax.set_ylabel("students")
-    ax.set_title("Score distribution")
-    score_png = _png(fig)
-    plt.close(fig)
 
     auto_tests = [t for t in tests if t[2] == "auto"]
     rates = []
@@ -126,8 +101,69 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of submissions passing")
     ax.set_title("Pass rate per test")
-    rate_png = _png(fig)
+    png = _png(fig)
     plt.close(fig)
+    return auto_tests, rates, png
+
+
+def _write_csv(path: Path, rows: list[dict], tests: list[tuple[str, float, str]]) -> None:
+    """grades.csv: one row per student; times in UTC (ISO 8601), empty where unknown."""
+    fields = ["student_id", "name", "auto_score", "auto_max", "manual_score", "manual_max", "total",
+              "total_max", "needs_manual_grading", "late_penalty", "submitted_at", "due_at",
+              "hours_late", "score_after_penalty", "status", "reason",
+              "grading_seconds"] + [t[0] for t in tests]
+    when = lambda at: at.isoformat(sep=" ") + "Z" if at else ""  # noqa: E731
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(fields)
+        for r in rows:
+            total = r["auto_score"] + r["manual_score"]
+            writer.writerow(
+                [r["student"], spreadsheet_safe(r["name"]), r["auto_score"], r["auto_max"],
+                 r["manual_score"], r["manual_max"],
+                 total, r["auto_max"] + r["manual_max"], r["needs_manual"], r["late_penalty"],
+                 when(r["submitted_at"]), when(r["due_at"]), round(r["seconds_late"] / 3600, 2),
+                 max(0.0, total - r["late_penalty"]), r["status"], r["reason"],
+                 r["seconds"] if r["seconds"] is not None else ""]
+                + [r["cells"].get(t[0]) for t in tests]
+            )
+
+
+def _lateness_summary(course: Course, rows: list[dict]) -> str:
+    """One sentence: the due date, how many were late, and the penalty policy."""
+    due = due_date(course)
+    if due is None:
+        return "No due date is set (beth-course due), so no submission counts as late."
+    late = sum(1 for r in rows if r["seconds_late"] > 0)
+    return (f"Due {due:%Y-%m-%d %H:%M} UTC; {count(late, 'submission')} late; late penalty: "
+            f"{Penalties(course.config()).describe()}. The score distribution and median are after "
+            "penalties.")
+
+
+def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    refresh_penalties(course)  # hand grades given since grading count (beth_course.late)
+    rows = grade_table(course)
+    if not rows:
+        raise CourseError("nothing has been graded yet: run beth-course autograde first")
+    tests = _test_order(course)
+    output_dir = Path(output_dir or course.root)
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    csv_path = output_dir / "grades.csv"
+    _write_csv(csv_path, rows, tests)
+
+    totals = [r["auto_score"] + r["manual_score"] - r["late_penalty"] for r in rows]
+    maximum = rows[0]["auto_max"] + rows[0]["manual_max"]
+    fig = score_histogram(totals, maximum)
+    score_png = _png(fig)
+    plt.close(fig)
+
+    auto_tests, rates, rate_png = _pass_rates(rows, tests)
 
     esc = html.escape
     problems = [r for r in rows if r["status"] != "ok"]
@@ -143,7 +179,7 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     student_rows = "".join(
         f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td>"
         f"<td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
-        f"<td>{_manual(r)}</td><td>{esc(r['status'])}</td></tr>"
+        f"<td>{manual_text(r)}</td><td>{esc(late_cell(r))}</td><td>{esc(r['status'])}</td></tr>"
         for r in rows
     )
     median = statistics.median(totals)
@@ -157,9 +193,10 @@ td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
 th {{ background: #f3f3f3; }}
 </style></head><body>
 <h1>{esc(course.assignment)}: grading report</h1>
-<p>{len(rows)} submissions graded; median score {median:g} of {maximum:g};
-{sum(r['needs_manual'] for r in rows)} written answers still to grade by hand;
-{len(problems)} submissions did not run normally.</p>
+<p>{count(len(rows), "submission")} graded; median score {median:g} of {maximum:g};
+{count(sum(r['needs_manual'] for r in rows), "submission")} with answers still to grade by hand;
+{count(len(problems), "submission")} did not run normally.</p>
+<p>{esc(_lateness_summary(course, rows))}</p>
 <h2>Score distribution</h2>
 <img alt="Histogram of total scores" src="data:image/png;base64,{score_png}">
 <h2>Pass rate per test</h2>
@@ -168,7 +205,7 @@ th {{ background: #f3f3f3; }}
 <h2>Submissions that errored or timed out</h2>
 <table><tr><th>id</th><th>name</th><th>status</th><th>why</th></tr>{problem_rows}</table>
 <h2>All students</h2>
-<table><tr><th>id</th><th>name</th><th>autograded</th><th>written answer</th><th>status</th></tr>{student_rows}</table>
+<table><tr><th>id</th><th>name</th><th>autograded</th><th>written answer</th><th>late (penalty)</th><th>status</th></tr>{student_rows}</table>
 </body></html>
 """
     html_path = output_dir / "report.html"

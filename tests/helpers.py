@@ -8,21 +8,28 @@ from pathlib import Path
 
 import nbformat
 
-from beth_course.course import Course
+from beth_course.course import ASSIGNMENT, FICTIONAL_STUDENTS, REPOSITORY, Course
 
-REPO = Path(__file__).resolve().parents[1]
-COURSE_INPUTS = ("nbgrader_config.py", "source", "submitted")
+REPO = REPOSITORY
+COURSE_INPUTS = ("nbgrader_config.py", "source")
 
 
-def copy_course(dest: Path, extra: tuple[str, ...] = ()) -> Course:
-    """Copy the course's inputs (and ``extra`` folders such as ``release``) to ``dest``."""
+def copy_course(dest: Path, extra: tuple[str, ...] = (), repo: Path = REPO) -> Course:
+    """Copy the worked example's inputs (and ``extra`` folders such as ``release``) to ``dest``.
+
+    Of ``submitted/``, only the fictional students' folders are copied: whatever else is
+    there is someone's real work (or a test's leftovers), never a fixture.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in COURSE_INPUTS + extra:
-        src = REPO / name
+        src = repo / name
         if src.is_dir():
             shutil.copytree(src, dest / name)
         else:
             shutil.copy2(src, dest / name)
+    for student in FICTIONAL_STUDENTS:
+        folder = Path("submitted") / student / ASSIGNMENT
+        shutil.copytree(repo / folder, dest / folder)
     return Course(dest)
 
 

@@ -132,8 +132,8 @@ def test_autograde_before_release_says_to_release(tmp_path, capsys):
     assert "beth-course release" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["release", "collect", "autograde", "feedback", "report", "demo",
-                                     "data", "roster", "export"])
+@pytest.mark.parametrize("command", ["init", "release", "collect", "autograde", "feedback", "report",
+                                     "demo", "data", "roster", "export"])
 def test_every_command_has_help(command, capsys):
     """Each subcommand explains itself with --help."""
     with pytest.raises(SystemExit) as exit_info:

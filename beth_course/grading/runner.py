@@ -24,6 +24,7 @@ from .. import notebooks
 from ..files import regular_files
 from ..course import Course, CourseError, use_this_environment
 from ..roster import record_download
+from ..late import Penalties, submitted_at
 from . import gradebook
 from .bwrap import bwrap_status
 from .limits import Limits
@@ -64,6 +65,11 @@ def plan(course: Course, students: list[str] | None, force: bool) -> tuple[list[
     """``(to grade, skipped)``: a student is skipped when the submission already graded
     (same files, by hash) has an autograded notebook, unless ``force``."""
     available = course.students("submitted")
+    if not available:
+        raise CourseError(
+            f"nothing to grade: submitted/ holds no submission of {course.assignment}; file "
+            "the downloads first with beth-course collect DOWNLOAD (a folder or .zip)"
+        )
     if students:
         unknown = [s for s in students if s not in available]
         if unknown:
@@ -253,6 +259,8 @@ def autograde(
     summary = RunSummary(skipped=skipped)
     if not todo:
         return summary
+    times = {student: submitted_at(course, student) for student in todo}  # refuses bad files now
+    penalties = Penalties(course.config())
     started = time.monotonic()
     sources = source_files(course.folder("source"))
     tasks = build_tasks(course, todo, sandbox, local=dask_scheduler is None)
@@ -267,7 +275,8 @@ def autograde(
 
     def finish(result: GradingResult) -> None:
         write_autograded(course, result, sources)
-        gradebook.merge(course.db_url, course.assignment, result.student, result)
+        result.timestamp = times[result.student]
+        gradebook.merge(course.db_url, course.assignment, result.student, result, penalties)
         record_download(course, result.student)  # names and emails from collect's lms.json
         summary.results.append(result)
         bar.update(result)

@@ -6,7 +6,9 @@ a template gradebook, the course configuration) and returns a :class:`GradingRes
 converter in a private, temporary course folder with its pipeline changed
 (:func:`autograde_config`): :class:`~.restore.RestoreCells` instead of ``DeduplicateIds``,
 :class:`~.execute.GuardedExecute` instead of ``Execute`` (student cells in the sandboxed
-kernel, tests in the checker), and the pages made inert before they are saved.
+kernel, tests in the checker), no ``AssignLatePenalties`` (the coordinator assigns late
+penalties where the hand grades are: `beth_course.late`), and the pages made inert before
+they are saved.
 
 The sandbox never sees that folder: nbgrader reads and writes only files the grader made,
 and the kernel gets read-only copies of its input files. So whatever a submission leaves
@@ -73,8 +75,8 @@ class GradingResult:
     reason: str = ""
     grades: list[dict] = field(default_factory=list)
     comments: list[dict] = field(default_factory=list)
-    notebooks: list[dict] = field(default_factory=list)
     timestamp: str | None = None
+    """The submission time (ISO, UTC), set by the coordinator from ``timestamp.txt``."""
     files: dict[str, bytes] = field(default_factory=dict)
     seconds: float = 0.0
     host: str = ""
@@ -267,8 +269,7 @@ def _collect(ws: _Workspace, result: GradingResult, sources: dict[str, bytes], p
 
     task = ws.task
     found = read_results(f"sqlite:///{ws.root / 'gradebook.db'}", task.assignment, task.student)
-    result.timestamp = found["timestamp"]
-    result.grades, result.comments, result.notebooks = found["grades"], found["comments"], found["notebooks"]
+    result.grades, result.comments = found["grades"], found["comments"]
     statuses = []
     for name in task.notebooks:
         path = ws.autograded / f"{name}.ipynb"
@@ -290,8 +291,8 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgro
     """nbgrader's configuration for this grading, with our pipeline and limits."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
-        AssignLatePenalties, CheckCellMetadata, ClearOutput, IgnorePattern, LimitOutput,
-        OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
+        CheckCellMetadata, ClearOutput, IgnorePattern, LimitOutput, OverwriteCells,
+        OverwriteKernelspec, SaveAutoGrades,
     )
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -305,9 +306,11 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgro
     config.Autograde.sanitize_preprocessors = [
         ClearOutput, RestoreCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
     ]
+    # No AssignLatePenalties: this gradebook has no hand grades, so the coordinator works
+    # the penalties out in the course gradebook (beth_course.late).
     config.Autograde.autograde_preprocessors = [
         execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata, MakeInert,
+        SaveAutoGrades, CheckCellMetadata, MakeInert,
     ]
     config.RestoreCells.cell_orders = dict(task.cell_orders)
     config.OverwriteCells.add_missing_cells = False  # RestoreCells did it
