@@ -15,13 +15,16 @@ copy made with ``tests.helpers.copy_course``), with ``--force``, by:
      ``distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True)`` started
      for that run (its start-up is timed apart and not counted);
 
-and, as the reference for the per-submission overhead, the notebook nbgrader actually
-executes (ada's answers with the locked cells restored from the source notebook, hidden
-tests included) run once with nbclient in a fresh kernel, in two environments:
+and, as the reference for the per-submission overhead, the notebook a grader executes
+(ada's answers with the assignment's cells put back by the product's own
+``beth_course.grading.restore.RestoreCells``, hidden tests included) run once with nbclient
+in a fresh kernel, every cell in that kernel, in two environments:
 
   nA  the kernel plain nbgrader starts (this process's environment, all cores);
-  nB  the kernel beth-course starts, minus the sandbox: one thread for numeric work, the
-      numba cache preloaded through ``beth_course.kernel_boot`` from a private copy of the
+  nB  the kernel beth-course starts, minus the sandbox: its environment
+      (``beth_course.grading.kernel.kernel_env`` under the course's ``Limits``: one thread
+      for numeric work) and its arguments (``beth_course.grading.worker.KERNEL_ARGS``: the
+      numba cache preloaded through ``beth_course.kernel_boot``), with a private copy of the
       warm kernel cache.
 
 Rounds run the six in order (A, B, C, D, nA, nB), so ratios pair runs that met the same
@@ -56,32 +59,32 @@ MODES = {
     "C": "beth-course autograde --workers 2",
     "D": "beth-course autograde --dask-scheduler (LocalCluster, 2 workers x 1 thread)",
 }
-KERNEL_BOOT_ARGS = [
-    "--HistoryManager.hist_file=:memory:",
-    "--IPKernelApp.exec_lines=['import beth_course.kernel_boot']",
-]
 
 
 # -- preparing the session -------------------------------------------------------------------
 
-def _restore_locked_cells(submission, source):
-    """What nbgrader executes: the submission with locked cells put back from the source."""
-    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id")}
-    for cell in submission.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
-            original = by_id.get(meta.get("grade_id"))
-            if original is not None:
-                cell.source = original.source
-    return submission
+def graded_notebook(course, student: str):
+    """What a grader executes for ``student``: the submission with the assignment's cells put
+    back by the product's ``RestoreCells``, configured as ``runner.build_tasks`` configures
+    it for a grading worker, reading the course's gradebook. (nbgrader's OverwriteCells,
+    which runs next in both graders, changes nothing more in a correct submission.)"""
+    import nbformat
+
+    from beth_course.grading.restore import RestoreCells
+    from beth_course.grading.runner import build_tasks
+
+    task = build_tasks(course, [student], sandbox=True, local=True)[0]
+    nb = nbformat.read(str(course.submitted_notebook(student)), as_version=4)
+    resources = {"nbgrader": {"notebook": course.notebook, "assignment": course.assignment,
+                              "db_url": course.db_url}}
+    nb, _ = RestoreCells(cell_orders=task.cell_orders).preprocess(nb, resources)
+    return nb
 
 
 def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
     """The released template course with the class in submitted/, and the warm caches."""
     import nbformat
 
-    sys.path.insert(0, str(REPO))
     from beth_course.release import release
     from tests.helpers import copy_course, fictional_students
 
@@ -101,10 +104,8 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
         nbformat.write(ada, str(folder / f"{ASSIGNMENT}.ipynb"))
         (folder / "timestamp.txt").write_text(students.TIMESTAMPS["ada"] + "\n")
 
-    # The notebook nbgrader executes, and a folder to execute it in (as autograded/ has it).
-    source_nb = nbformat.read(str(course.source_notebook), as_version=4)
-    graded = _restore_locked_cells(nbformat.read(str(course.submitted_notebook(names[0])),
-                                                 as_version=4), source_nb)
+    # The notebook a grader executes, and a folder to execute it in (as autograded/ has it).
+    graded = graded_notebook(course, names[0])
     baseline = work / "baseline" / ASSIGNMENT
     if baseline.parent.exists():
         shutil.rmtree(baseline.parent)
@@ -162,7 +163,8 @@ def _graded_env(template: Path, kernel_cache: Path, run_dir: Path) -> dict:
     """The environment beth-course gives a graded kernel (sandbox aside), with a private
     copy of the warm kernel cache, as the grading worker makes one."""
     from beth_course.course import Course
-    from beth_course.grading.sandbox import Limits, kernel_env
+    from beth_course.grading.kernel import kernel_env
+    from beth_course.grading.limits import Limits
 
     if not (kernel_cache / "warm.json").is_file():
         raise RuntimeError(f"{kernel_cache} is not a warm kernel cache (no warm.json): nB "
@@ -186,16 +188,12 @@ def _scores(course_root: Path, students: list[str]) -> dict[str, tuple[float, fl
     return out
 
 
-def _worker_seconds(course_root: Path) -> list[float]:
-    import sqlite3
+def _worker_seconds(course_root: Path) -> dict[str, float]:
+    """Per student, the seconds the submission took in its worker, as beth-course recorded."""
+    from beth_course.grading.gradebook import statuses
 
-    con = sqlite3.connect(f"file:{course_root / 'gradebook.db'}?mode=ro", uri=True)
-    try:
-        return [r[0] for r in con.execute("SELECT seconds FROM beth_grading_status")]
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        con.close()
+    rows = statuses(course_root / "gradebook.db", ASSIGNMENT)
+    return {student: row["seconds"] for student, row in rows.items()}
 
 
 class _Cluster:
@@ -287,8 +285,10 @@ def run_baseline(kind: str, session: dict, run_dir: Path) -> dict:
     if kind == "nA":
         env, args = _plain_env(Path(session["plain_numba"]), Path(session["mpl"])), []
     else:
+        from beth_course.grading.worker import KERNEL_ARGS
+
         env = _graded_env(Path(session["template"]), Path(session["kernel_cache"]), run_dir)
-        args = KERNEL_BOOT_ARGS
+        args = list(KERNEL_ARGS)
     result = execute_notebook(folder / nb.name, folder, env, run_dir / f"{kind}.json", args)
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -297,6 +297,11 @@ def run_baseline(kind: str, session: dict, run_dir: Path) -> dict:
 # -- the whole part --------------------------------------------------------------------------
 
 def run(work: Path, repeats: int, class_size: int, smoke: bool, log) -> dict:
+    # This process imports what it measures from this checkout. (Not at module level: the
+    # LocalCluster child runs this file too, and must grade with the beth_course that
+    # beth-course itself imports, the one the sandbox binds.)
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
     work.mkdir(parents=True, exist_ok=True)
     session = prepare(work, class_size, smoke, log)
     rounds = []
@@ -321,6 +326,11 @@ def run(work: Path, repeats: int, class_size: int, smoke: bool, log) -> dict:
     return {"session": session, "rounds": rounds, "class_size": class_size, "repeats": repeats}
 
 
+def _per_student(values) -> list[float]:
+    """Values of a ``{student: value}`` record (results.json before 2026-12 held lists)."""
+    return list(values.values()) if isinstance(values, dict) else list(values or [])
+
+
 def summarise(res: dict) -> dict:
     rounds, n = res["rounds"], res["class_size"]
     col = lambda key, f: stats([f(r[key]) for r in rounds])  # noqa: E731
@@ -332,8 +342,8 @@ def summarise(res: dict) -> dict:
         s["per_sub"][m] = col(m, lambda x: x["per_submission_s"])
         s["ratio"][m] = stats([r[m]["per_minute"] / r["A"]["per_minute"] for r in rounds])
         if m != "A":
-            s["worker"][m] = stats([sum(r[m]["worker_s"]) / len(r[m]["worker_s"]) for r in rounds
-                                    if r[m]["worker_s"]])
+            worker = [_per_student(r[m].get("worker_s")) for r in rounds]
+            s["worker"][m] = stats([sum(w) / len(w) for w in worker if w])
         s["full_marks"][m] = ", ".join(sorted({r[m]["full_marks"] for r in rounds}))
     s["baseline"]["A"] = col("nA", lambda x: x["total_s"])
     s["baseline"]["B"] = col("nB", lambda x: x["total_s"])
