@@ -243,7 +243,8 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default="1,2,3", help="which parts, e.g. 1,3 (default 1,2,3)")
     p.add_argument("--repeats", type=int, help="runs per figure (default 3; --smoke 1)")
-    p.add_argument("--class-size", type=int, help="submissions graded in part 2 (default 20)")
+    p.add_argument("--class-size", type=int,
+                   help="submissions graded in part 2 (default 20; --smoke 1)")
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes and 1 repeat, to check that everything runs (minutes)")
     p.add_argument("--workdir", type=Path, default=HERE / ".work",
@@ -277,7 +278,7 @@ def main(argv=None) -> int:
         p.error("--parts takes a comma-separated list of 1, 2 and 3")
     smoke = args.smoke
     repeats = args.repeats or (1 if smoke else 3)
-    class_size = args.class_size or (2 if smoke else 20)
+    class_size = args.class_size or (1 if smoke else 20)
     derived_rows = args.derived_rows or (5_000 if smoke else DERIVED_ROWS)
     umap_n, forest_n = args.seed_sizes or ((1_000, 500) if smoke else (25_000, 25_000))
     data_rows = args.data_rows or (20_000 if smoke else OFFICIAL_ROWS)
