@@ -46,17 +46,15 @@ import json
 import os
 import platform
 import shlex
-import statistics
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
+from common import OFFICIAL_ROWS, fmt, machine, stats
+
 HERE = Path(__file__).resolve().parent
-# Rows of the official labelled subset: 763,144 training + 188,967 validation + 188,967
-# testing (BETH paper; Kaggle katehighnam/beth-dataset). Evil rows are only in testing.
-OFFICIAL_ROWS = 1_141_078
+# Evil rows of the official labelled subset (all in its testing split).
 OFFICIAL_EVIL_SHARE = 158_432 / OFFICIAL_ROWS
 DEFAULT_SEED = 2021
 HOST_MOUNT_NAMESPACE = 4026531840
@@ -245,44 +243,6 @@ def _warm_page_cache(path: Path) -> None:
             pass
 
 
-def _machine() -> dict:
-    info = {
-        "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "ram_gib": None,
-        "python": platform.python_version(),
-    }
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        info["ram_gib"] = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError, AttributeError):
-        pass
-    for package in ("pandas", "numpy", "pyarrow"):
-        try:
-            info[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            info[package] = None
-    return info
-
-
-def _stats(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
-def _cell(stats: dict | None, fmt: str) -> str:
-    if stats is None:
-        return "-"
-    return f"{stats['median']:{fmt}} ({stats['min']:{fmt}}-{stats['max']:{fmt}})"
-
-
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("nan")
 
@@ -354,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a)
         for a in [os.path.relpath(__file__), *(argv if argv is not None else sys.argv[1:])]
     )
-    machine = _machine()
+    machine_info = machine()
     t_start = time.perf_counter()
     try:
         csv, meta, built = _ensure_csv(args.workdir, args.rows, args.seed)
@@ -385,16 +345,16 @@ def main(argv: list[str] | None = None) -> int:
         "pandas.read_csv + the seed's preprocess (B)"
     )
     print(f"command: {command}")
-    cores = f"{machine['cores']} cores" + (
-        f" ({machine['usable_cores']} usable)"
-        if machine["usable_cores"] not in (None, machine["cores"])
+    cores = f"{machine_info['cores']} cores" + (
+        f" ({machine_info['usable_cores']} usable)"
+        if machine_info["usable_cores"] not in (None, machine_info["cores"])
         else ""
     )
-    ram = f"{machine['ram_gib']:.1f} GiB RAM" if machine["ram_gib"] else "RAM unknown"
-    print(f"machine: {machine['cpu']}, {cores}, {ram}; {machine['platform']}")
+    ram = f"{machine_info['ram_gib']:.1f} GiB RAM" if machine_info["ram_gib"] else "RAM unknown"
+    print(f"machine: {machine_info['cpu']}, {cores}, {ram}; {machine_info['platform']}")
     print(
         f"software: Python {versions['python']}, pandas {versions['pandas']}, "
-        f"numpy {versions['numpy']}, pyarrow {machine['pyarrow'] or 'not installed'}, "
+        f"numpy {versions['numpy']}, pyarrow {machine_info['versions']['pyarrow']}, "
         f"beth_helpers {versions['beth_helpers']}"
     )
     print(
@@ -420,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {}
     for variant, results in runs.items():
         summary[variant] = {
-            key: _stats([r[key] for r in results])
+            key: stats([r[key] for r in results])
             for key in (
                 "load_s",
                 "preprocess_s",
@@ -436,13 +396,13 @@ def main(argv: list[str] | None = None) -> int:
         }
     base_peak = summary["baseline"]["peak_mib"]["median"]
     for variant in ("A", "B"):
-        summary[variant]["above_baseline_mib"] = _stats(
+        summary[variant]["above_baseline_mib"] = stats(
             [r["peak_mib"] - base_peak for r in runs[variant]]
         )
 
     print(
         f"runs: {args.repeats} interleaved round(s) of baseline, A, B, each a fresh process; "
-        "median (min-max)"
+        "median [min-max]"
         + (
             ""
             if args.repeats >= 3
@@ -487,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
             s = summary[variant]
             print(
                 f"{label:<30}"
-                + "".join(f" {_cell(s.get(key), fmt):>20}" for _, key, fmt in columns)
+                + "".join(f" {fmt(s.get(key), spec):>20}" for _, key, spec in columns)
             )
         print("-" * len(header))
     print()
@@ -534,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "command": command,
-                    "machine": {**machine, **versions},
+                    "machine": {**machine_info, **versions},
                     "data": {**meta, "path": str(csv)},
                     "repeats": args.repeats,
                     "runs": runs,

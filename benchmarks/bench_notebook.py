@@ -24,7 +24,8 @@ first run on a fresh machine or Colab runtime), so all three compile pynndescent
 UMAP's code. D runs A's notebook with a NUMBA_CACHE_DIR filled by one untimed run of it
 before the rounds (a student's second kernel on the same machine): the numba functions
 that ask for ``cache=True`` load from it, umap's others still compile. With ``smoke=True``
-all runs share one cache folder that the first run fills (quick, not figures to quote).
+every run uses numba's own default cache, warm once anything on this machine imported umap
+(quick, not figures to quote).
 matplotlib's font cache is warm (built once, before the rounds). The kernel's environment is
 otherwise this process's (all cores, no thread limits): a student's kernel.
 """
@@ -88,13 +89,15 @@ def prepare(work: Path, derived_rows: int, umap_n: int, forest_n: int, log) -> d
     }
 
 
-def run_one(key: str, session: dict, run_dir: Path, numba_dir: Path) -> dict:
+def run_one(key: str, session: dict, run_dir: Path, numba_dir: Path | None) -> dict:
+    """Execute variant ``key`` once; ``numba_dir`` None: numba's own default cache."""
     folder = run_dir / ASSIGNMENT
     folder.mkdir(parents=True)
     nb = folder / f"{ASSIGNMENT}.ipynb"
     shutil.copy2(session["notebooks"][NOTEBOOK_OF[key]], nb)
     shutil.copy2(session["data"][key], folder / "data.csv")
-    env = child_env(NUMBA_CACHE_DIR=str(numba_dir), MPLCONFIGDIR=session["mpl"])
+    env = child_env(MPLCONFIGDIR=session["mpl"],
+                    **({"NUMBA_CACHE_DIR": str(numba_dir)} if numba_dir else {}))
     result = execute_notebook(nb, folder, env, run_dir / f"{key}.json")
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -104,8 +107,7 @@ def run(work: Path, repeats: int, derived_rows: int, umap_n: int, forest_n: int,
         smoke: bool, log) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     session = prepare(work, derived_rows, umap_n, forest_n, log)
-    caches = work / "caches"
-    warm = caches / "numba-p1-warm"
+    warm = work / "caches" / "numba-p1-warm"
     shutil.rmtree(warm, ignore_errors=True)
     warm.mkdir(parents=True)
     if not smoke:
@@ -121,7 +123,9 @@ def run(work: Path, repeats: int, derived_rows: int, umap_n: int, forest_n: int,
             run_dir = work / "runs" / f"p1-round{r + 1}-{key}"
             shutil.rmtree(run_dir, ignore_errors=True)
             run_dir.mkdir(parents=True)
-            if key == "D" or smoke:
+            if smoke:
+                numba_dir = None
+            elif key == "D":
                 numba_dir = warm
             else:
                 numba_dir = run_dir / "numba-cache"  # cold: fresh and empty
@@ -178,8 +182,8 @@ def rows(res: dict) -> list[dict]:
 def notes(res: dict) -> list[str]:
     ses, d = res["session"], res["session"]["derived"]
     if res["smoke"]:
-        state = ("SMOKE: one cache folder shared by every run, filled by the first (A is "
-                 "cold, the rest mostly warm)")
+        state = ("SMOKE: numba's own default cache in every run, warm if anything on this "
+                 "machine imported umap before")
     else:
         state = ("COLD in A, B and C (a fresh, empty NUMBA_CACHE_DIR for every run); WARM in D "
                  "(a NUMBA_CACHE_DIR filled by one untimed run of A's notebook: the functions "

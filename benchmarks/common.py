@@ -22,6 +22,10 @@ REPO = HERE.parent
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
 
+# Rows of BETH's official labelled subset: 763,144 training + 188,967 validation + 188,967
+# testing (BETH paper; Kaggle katehighnam/beth-dataset); the size of part 3's file.
+OFFICIAL_ROWS = 1_141_078
+
 # The derived file of benchmarks 1(b) and 1(c).
 DERIVED_ROWS = 100_000
 DERIVED_PCT_EVIL = 0.5
@@ -30,7 +34,7 @@ DERIVED_SEED = 2021
 PACKAGES = (
     "nbgrader", "nbclient", "jupyter_client", "ipykernel", "nbformat", "numba", "umap-learn",
     "pynndescent", "pandas", "numpy", "scikit-learn", "matplotlib", "seaborn", "dask",
-    "distributed", "beth-workshop",
+    "distributed", "pyarrow", "beth-workshop",
 )
 
 

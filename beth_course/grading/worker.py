@@ -287,6 +287,15 @@ def _collect(ws: _Workspace, result: GradingResult, sources: dict[str, bytes], p
             result.files[rel] = path.read_bytes()
 
 
+# The graded kernel's command-line arguments: no history file (nothing of the session is
+# written to disk), and the warm numba cache preloaded (beth_course.kernel_boot). The
+# benchmarks start their reference kernel with these too.
+KERNEL_ARGS = (
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=['import beth_course.kernel_boot']",
+)
+
+
 def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgroup=None):
     """nbgrader's configuration for this grading, with our pipeline and limits."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -319,10 +328,7 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgro
     config.Execute.sandbox_uid = slot.uid if task.sandbox else -1
     config.Execute.cell_output = limits.cell_output
     config.Execute.notebook_output = limits.notebook_output
-    config.Execute.extra_arguments = [
-        "--HistoryManager.hist_file=:memory:",
-        "--IPKernelApp.exec_lines=['import beth_course.kernel_boot']",
-    ]
+    config.Execute.extra_arguments = list(KERNEL_ARGS)
     return config
 
 
