@@ -104,6 +104,47 @@ rates = confusion_rates(y, anomaly_labels(model.predict(X)))
 plot_confusion_rates(rates, title="50 trees, 70% of the features each")""",
 }
 
+ALT_PANDAS = {
+    "load_data": """\
+from pandas import read_csv
+
+df = read_csv(DATA_FILE)
+print(df.dtypes.value_counts())""",
+    "inspect_head": "df.head(5).T",
+    "raw_histograms": """\
+axes = df.hist(bins=100, figsize=(15, 15), color="teal", edgecolor="black")
+plt.tight_layout()""",
+    "engineer_features": """\
+engineered = preprocess(df)
+df_eng, X, y = engineered[0], engineered[1], engineered[2]
+df_eng.hist(figsize=(10, 8))""",
+    "correlation_heatmap": """\
+correlations = df_eng.astype(float).corr(method="pearson")
+sns.heatmap(correlations, annot=True)""",
+    # X stays a DataFrame; the projection is the fitted model's embedding_.
+    "umap_projection": """\
+from sklearn.preprocessing import StandardScaler
+
+sample = get_sample(df, UMAP_SAMPLE_SIZE, 0.5, random_state=RANDOM_STATE)
+_, X, y = preprocess(sample)
+X = pandas.DataFrame(StandardScaler().fit_transform(X), columns=X.columns)
+manifold = umap.UMAP(n_neighbors=10, min_dist=0.5, random_state=RANDOM_STATE).fit(X)
+X_reduced = manifold.embedding_
+sns.scatterplot(x=X_reduced[:, 0], y=X_reduced[:, 1], hue=y)""",
+    # Rows drawn with replacement (bootstrap), every row per tree; the flags come from the
+    # decision function (negative = outlier), which is what predict does.
+    "isolation_forest": """\
+from sklearn.ensemble import IsolationForest
+
+sample = get_sample(df, FOREST_SAMPLE_SIZE, FOREST_PCT_EVIL, random_state=RANDOM_STATE)
+_, X, y = preprocess(sample)
+model = IsolationForest(n_estimators=150, max_samples=1.0, bootstrap=True, random_state=5)
+model.fit(X)
+flagged = (model.decision_function(X) < 0).astype(int)
+rates = confusion_rates(y, flagged)
+plot_confusion_rates(rates)""",
+}
+
 # -- the tricks ------------------------------------------------------------------------------
 # Each trick goes where a student would put it: in the first cell they write (load_data),
 # so that it is in force for every later cell, tests included when tests ran in the kernel.
@@ -338,6 +379,13 @@ _display(_Png(data=_png.getvalue()))"""
 STUDENTS = {
     "control": (ADA, earns(*ALL)),
     "alt_numpy": (ALT_NUMPY, earns(*ALL)),
+    # Right, but two hidden tests reject it today: the bars of df.hist(bins=100) sit a hair
+    # off the bin edges for argsNum (a bar at x=2.0000000000000004 where the edge is 2.0, so
+    # the rows with argsNum == 2 are recounted into the bar before), and a forest fitted with
+    # bootstrap=True is grown with sample weights, so a leaf's n_node_samples counts
+    # distinct rows where the check counts the drawn rows with repeats. Scores 6 until the
+    # notebook's checks accept both.
+    "alt_pandas": (ALT_PANDAS, earns(*ALL)),
     # Blank but for the transformer: nothing defines df, axes, X, ... so every test fails
     # (NameError); the transformer changes only what the kernel runs, and no test runs there.
     "input_transformer": ({"load_data": INPUT_TRANSFORMER}, earns()),
