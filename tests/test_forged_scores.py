@@ -348,11 +348,43 @@ _, X, y = preprocess(rare)
 model = NeverFitted().fit(X)
 rates = confusion_rates(y, anomaly_labels(model.predict(X)))"""
 
+# The same, written by a student who read the grader: the subclass gives itself the module
+# and name of scikit-learn's class, and makes up the whole fitted state (no tree at all), so
+# that it travels as data and predict() runs on it in the checker.
+NEVER_FITTED_IN_DISGUISE = """\
+class IsolationForest(sklearn.ensemble.IsolationForest):
+    \"\"\"Looks fitted; grows no tree.\"\"\"
+
+    def fit(self, X, y=None, sample_weight=None):
+        self.estimators_, self.estimators_features_ = [], []
+        self._seeds = np.array([], dtype=np.int64)
+        self._average_path_length_per_tree, self._decision_path_lengths = [], []
+        self.n_features_in_ = self._max_features = np.shape(X)[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self._n_samples, self._max_samples, self.max_samples_ = len(X), 256, 256
+        self._sample_weight = None
+        self.offset_ = -0.5
+        return self
+
+
+IsolationForest.__module__ = sklearn.ensemble.IsolationForest.__module__
+rare = get_sample(df, FOREST_SAMPLE_SIZE, FOREST_PCT_EVIL, random_state=11)
+_, X, y = preprocess(rare)
+model = IsolationForest(random_state=3).fit(X)
+rates = confusion_rates(y, anomaly_labels(model.predict(X)))"""
+
 FIRST_TWO_COLUMNS = """\
 balanced = get_sample(df, n=UMAP_SAMPLE_SIZE, pct_evil=0.5, random_state=7)
 _, features, y = preprocess(balanced)
 X = ((features - features.mean()) / features.std(ddof=0)).fillna(0).to_numpy()
 X_reduced = X[:, :2]   # no UMAP, and no `manifold`
+plt.scatter(X_reduced[:, 0], X_reduced[:, 1], c=y, s=5)"""
+
+RANDOM_PROJECTION = """\
+balanced = get_sample(df, n=UMAP_SAMPLE_SIZE, pct_evil=0.5, random_state=7)
+_, features, y = preprocess(balanced)
+X = ((features - features.mean()) / features.std(ddof=0)).fillna(0).to_numpy()
+X_reduced = X @ np.random.default_rng(1).normal(size=(X.shape[1], 2))   # no UMAP
 plt.scatter(X_reduced[:, 0], X_reduced[:, 1], c=y, s=5)"""
 
 # Everything the kernel remembers of the cells it ran, printed base64-encoded and drawn into
@@ -426,9 +458,22 @@ rates = confusion_rates(y, anomaly_labels(model.predict(X)))"""},
     # two columns do: 0 for UMAP, 7 in all.
     "first_two_columns": (like_ada(umap_projection=FIRST_TWO_COLUMNS),
                           earns("df", "hist", "features", "correlations", "forest")),
+    # All ada's but UMAP: a random linear mix of X's columns, no UMAP fitted: 0 for UMAP.
+    # DEFEATS THE CHECKER today (scores 9): a random projection keeps X's neighbourhoods
+    # (trustworthiness about 0.87) better than the best two columns plus the margin (about
+    # 0.83), at the cost of one matrix product. The test expects the secure score and fails
+    # until the UMAP check asks for more than a linear map can give.
+    "random_projection": (like_ada(umap_projection=RANDOM_PROJECTION),
+                          earns("df", "hist", "features", "correlations", "forest")),
     # All ada's but the forest, which grows no tree: 0 for the forest, 7 in all.
     "forest_subclass": (like_ada(isolation_forest=NEVER_FITTED_SUBCLASS),
                         earns("df", "hist", "features", "correlations", "umap")),
+    # DEFEATS THE CHECKER today (scores 9): it travels as scikit-learn's own class with a
+    # made-up fitted state; with no tree the leaf check loops over nothing, and predict()
+    # in the checker flags nothing, which is what rates says. The test expects the secure
+    # score and fails until the forest check refuses a forest without trees grown on X.
+    "forest_in_disguise": (like_ada(isolation_forest=NEVER_FITTED_IN_DISGUISE),
+                           earns("df", "hist", "features", "correlations", "umap")),
     # Ada's answers, plus the input history printed and drawn after the first test cell and
     # after the fifth (when tests ran in the kernel, its history held them).
     "exfiltrator": (like_ada(inspect_head=ADA["inspect_head"] + "\n" + EXFILTRATE,
