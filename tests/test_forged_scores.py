@@ -416,7 +416,9 @@ STUDENTS = {
     # the rows with argsNum == 2 are recounted into the bar before), and a forest fitted with
     # bootstrap=True is grown with sample weights, so a leaf's n_node_samples counts
     # distinct rows where the check counts the drawn rows with repeats. Scores 6 until the
-    # notebook's checks accept both.
+    # notebook's checks accept both; 4 in some runs, when its real UMAP (n_neighbors=10,
+    # min_dist=0.5) keeps neighbourhoods a little less well than the check's bar (0.830
+    # against 0.808 + 0.03 in one run, a pass in another).
     "alt_pandas": (ALT_PANDAS, earns(*ALL)),
     # Blank but for the transformer: nothing defines df, axes, X, ... so every test fails
     # (NameError); the transformer changes only what the kernel runs, and no test runs there.
