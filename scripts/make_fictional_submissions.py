@@ -53,7 +53,8 @@ balanced = get_sample(df, n=UMAP_SAMPLE_SIZE, pct_evil=0.5, random_state=7)
 _, features, y = preprocess(balanced)
 X = (features - features.mean()) / features.std()   # pandas' std (ddof=1) is fine too
 X = X.fillna(0).to_numpy()
-X_reduced = umap.UMAP(n_neighbors=30, min_dist=0.2, random_state=7).fit_transform(X)
+manifold = umap.UMAP(n_neighbors=30, min_dist=0.2, random_state=7).fit(X)
+X_reduced = manifold.embedding_
 ax = sns.scatterplot(x=X_reduced[:, 0], y=X_reduced[:, 1], hue=y, palette="Set1", s=10)
 ax.set_title("Benign (0) and evil (1) events after UMAP")""",
         "isolation_forest": """\

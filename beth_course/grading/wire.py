@@ -14,7 +14,9 @@ value as a node:
   ``skops.io.loads`` and only if every type it holds is on :data:`TRUSTED_TYPES`;
 - ``{"$axes": {...}}``: a matplotlib Axes as what it shows (title, labels, limits, the
   rectangles of its bars, the points of its lines and scatters), rebuilt as a real Axes;
-- ``{"$module": name}``: a module, re-imported by name on the other side;
+- ``{"$umap": {...}}``: a fitted UMAP as its embedding, fuzzy neighbour graph (CSR arrays)
+  and ``n_neighbors``, rebuilt as a :class:`UMAP` record (umap's code never runs);
+- ``{"$module": name}``: a module the checker has already loaded, by name;
 - ``{"$callable": name}``: a function of the notebook, which the checker may call through
   the grader (arguments and result cross as data, see :mod:`.checker`);
 - ``{"$unsupported": {"type": ..., "why": ...}}``: anything else, rebuilt as
@@ -136,7 +138,26 @@ def _encode_special(value, w: _Writer, depth: int):
         return {"$skops": w.part(skops.io.dumps(value)), "type": _type_name(value)}
     if module.startswith("matplotlib") and _is_axes(value):
         return {"$axes": _axes_summary(value)}
+    if module.startswith("umap") and type(value).__name__ == "UMAP":
+        return _encode_umap(value, w)
     return None
+
+
+def _encode_umap(value, w: _Writer) -> dict:
+    """A fitted UMAP as its data: the embedding, the fuzzy neighbour graph, n_neighbors."""
+    import io as _io
+
+    import numpy as np
+
+    graph = value.graph_.tocsr()
+    parts = {}
+    for key, array in (("embedding", value.embedding_), ("data", graph.data),
+                       ("indices", graph.indices), ("indptr", graph.indptr)):
+        buffer = _io.BytesIO()
+        np.save(buffer, np.asarray(array), allow_pickle=False)
+        parts[key] = w.part(buffer.getvalue())
+    return {"$umap": {**parts, "shape": [int(n) for n in graph.shape],
+                      "n_neighbors": int(value.n_neighbors)}}
 
 
 def _encode_numpy(value, w: _Writer, depth: int):
@@ -442,6 +463,33 @@ def _axes_array(node, parts, name, _cb, depth):
     return out.reshape(shape)
 
 
+class UMAP:
+    """A fitted UMAP as the checker sees it: data only (``embedding_``, ``graph_`` as a
+    scipy CSR matrix, ``n_neighbors``); none of umap's code runs on it."""
+
+    def __init__(self, embedding, graph, n_neighbors: int):
+        self.embedding_, self.graph_, self.n_neighbors = embedding, graph, n_neighbors
+
+    def __repr__(self) -> str:
+        return f"<fitted UMAP, as data: {self.embedding_.shape[0]} points, n_neighbors={self.n_neighbors}>"
+
+
+def _umap(node, parts, name, _cb, _depth):
+    import numpy as np
+    import scipy.sparse
+
+    spec = node["$umap"]
+    arrays = {key: np.load(io.BytesIO(_part(parts, spec[key])), allow_pickle=False)
+              for key in ("embedding", "data", "indices", "indptr")}
+    shape = spec.get("shape")
+    if (type(shape) is not list or len(shape) != 2 or not all(type(n) is int and n >= 0 for n in shape)
+            or type(spec.get("n_neighbors")) is not int or arrays["embedding"].ndim != 2):
+        raise WireError(f"malformed UMAP for {name}")
+    graph = scipy.sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(shape))
+    graph.check_format(full_check=True)
+    return UMAP(arrays["embedding"], graph, spec["n_neighbors"])
+
+
 def rebuild_axes(summary: dict):
     """A real matplotlib Axes showing what ``summary`` describes."""
     from matplotlib.figure import Figure
@@ -516,6 +564,7 @@ _DECODERS = {
     "$skops": _skops,
     "$axes": _axes,
     "$axes_array": _axes_array,
+    "$umap": _umap,
     "$module": _module,
     "$callable": _callable,
     "$unsupported": _unsupported_value,
