@@ -83,7 +83,7 @@ values = df_eng.to_numpy(dtype=float)
 correlations = pandas.DataFrame(np.corrcoef(values, rowvar=False), index=df_eng.columns,
                                 columns=df_eng.columns)
 sns.heatmap(correlations, annot=True, fmt=".1f")""",
-    # numpy arrays throughout; UMAP's fit_transform, no random_state, no `manifold` kept.
+    # numpy arrays throughout; UMAP fitted, then transform, no random_state.
     "umap_projection": """\
 sample = get_sample(df, UMAP_SAMPLE_SIZE, 0.5, random_state=RANDOM_STATE)
 _, features, labels = preprocess(sample)
@@ -91,7 +91,8 @@ values = features.to_numpy(dtype=float)
 spread = values.std(axis=0)
 X = (values - values.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
 y = np.asarray(labels)
-X_reduced = umap.UMAP(n_neighbors=20).fit_transform(X)
+manifold = umap.UMAP(n_neighbors=20).fit(X)
+X_reduced = manifold.transform(X)
 plt.scatter(X_reduced[:, 0], X_reduced[:, 1], c=y, s=5, cmap="coolwarm")""",
     # A smaller forest on subsamples of rows and of features, fitted on a numpy array.
     "isolation_forest": """\
@@ -437,12 +438,13 @@ STUDENTS = {
     "fake_builtins": (like_ada(umap_projection=FAKE_LEN_NO_UMAP,
                                isolation_forest=FAKE_ISINSTANCE_FAKE_MODEL),
                       earns("df", "hist", "features", "correlations")),
-    # df is read from the student's own file (100 rows short): its test reads the real
-    # DATA_FILE, so 0. Histograms, features, correlations and UMAP are consistent with that
-    # df and earn their points (6). The forest sample has 400 rows, not the parameter's
-    # 500, and rates come from a swapped confusion_rates: 0.
+    # DATA_FILE rebound to the student's own file (100 rows short): df is not the data file's (0), and the
+    # histograms, features and correlations, taken from that df, are checked against the
+    # data file itself (0). UMAP's sample is real rows, standardised and projected (2). The
+    # forest sample has 400 rows, not the parameter's 500, and rates come from a swapped
+    # confusion_rates: 0.
     "rebound_names": (like_ada(load_data=REBOUND_DATA_FILE, isolation_forest=REBOUND_FOREST),
-                      earns("hist", "features", "correlations", "umap")),
+                      earns("umap")),
     # df and the features are honest (3). No histograms or correlations; UMAP is a
     # placeholder (X_reduced = None); the forest is fitted on the whole of df's features
     # instead of the 500-row sample: 0 for those.
