@@ -37,7 +37,7 @@ def real_rows_by_origin() -> dict[str, pd.DataFrame]:
     labels = [label for label, _ in WORKSHOP_ORIGINS]
     return {
         name: df[df["origin"] == label].drop(columns="origin")
-        for name, label in zip(names, labels)
+        for name, label in zip(names, labels, strict=False)
     }
 
 
@@ -159,8 +159,11 @@ def live_course_state(repo: Path) -> dict[str, tuple[int, int]]:
     paths = [repo / name for name in _LIVE_FILES]
     for name in _LIVE_FOLDERS:
         paths += sorted((repo / name).rglob("*"))
-    return {str(p.relative_to(repo)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in paths if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(repo)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in paths
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)

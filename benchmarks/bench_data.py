@@ -100,9 +100,9 @@ def _child_run(variant: str, path: str) -> dict:
     t0 = time.perf_counter()
     import numpy as np
     import pandas as pd
+    import seed_workshop
 
     import beth_helpers
-    import seed_workshop
 
     out = {
         "variant": variant,

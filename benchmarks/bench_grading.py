@@ -59,8 +59,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import (BIN, HERE, PYTHON, REPO, child_env, execute_notebook, fmt, run_timed,
-                    stats)
+from common import BIN, HERE, PYTHON, REPO, child_env, execute_notebook, fmt, run_timed, stats
 
 ASSIGNMENT = "beth_workshop"
 MODES = {
@@ -78,6 +77,7 @@ TARGETS = {"#9": 0.9 * RATIO_BEFORE, "#10": 3.0}
 
 # -- preparing the session -------------------------------------------------------------------
 
+
 def graded_notebook(course, student: str):
     """What a grader executes for ``student``: the submission with the assignment's cells put
     back by the product's ``RestoreCells``, configured as ``runner.build_tasks`` configures
@@ -90,8 +90,13 @@ def graded_notebook(course, student: str):
 
     task = build_tasks(course, [student], sandbox=True, local=True)[0]
     nb = nbformat.read(str(course.submitted_notebook(student)), as_version=4)
-    resources = {"nbgrader": {"notebook": course.notebook, "assignment": course.assignment,
-                              "db_url": course.db_url}}
+    resources = {
+        "nbgrader": {
+            "notebook": course.notebook,
+            "assignment": course.assignment,
+            "db_url": course.db_url,
+        }
+    }
     nb, _ = RestoreCells(cell_orders=task.cell_orders).preprocess(nb, resources)
     return nb
 
@@ -155,14 +160,25 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
     # cache since 4d82762); nB must copy that folder, not the root, or it runs cold.
     where = work / "kernel-cache-path.txt"
     warmup_s = run_timed(
-        [PYTHON, "-c", "import sys; from beth_course.grading.warmup import ensure_warm; "
-                       "open(sys.argv[1], 'w').write(ensure_warm())", str(where)],
-        env=child_env(XDG_CACHE_HOME=str(xdg)), log_path=work / "warmup.log")
+        [
+            PYTHON,
+            "-c",
+            "import sys; from beth_course.grading.warmup import ensure_warm; "
+            "open(sys.argv[1], 'w').write(ensure_warm())",
+            str(where),
+        ],
+        env=child_env(XDG_CACHE_HOME=str(xdg)),
+        log_path=work / "warmup.log",
+    )
     cold = None
     if not smoke:
         log("part 2: filling the plain kernels' numba cache: one untimed nbclient run (cold)")
-        cold = execute_notebook(baseline / f"{ASSIGNMENT}.ipynb", baseline,
-                                _plain_env(plain_numba, mpl), work / "nbexec-cold.json")
+        cold = execute_notebook(
+            baseline / f"{ASSIGNMENT}.ipynb",
+            baseline,
+            _plain_env(plain_numba, mpl),
+            work / "nbexec-cold.json",
+        )
     return {
         "template": str(template),
         "students": names,
@@ -180,8 +196,11 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
 
 def _plain_env(numba_dir: Path | str | None, mpl: Path | str) -> dict:
     """A plain kernel's environment; ``numba_dir`` None: numba's own default cache."""
-    return child_env(MPLCONFIGDIR=str(mpl), NBGRADER_EXECUTION="autograde",
-                     **({"NUMBA_CACHE_DIR": str(numba_dir)} if numba_dir else {}))
+    return child_env(
+        MPLCONFIGDIR=str(mpl),
+        NBGRADER_EXECUTION="autograde",
+        **({"NUMBA_CACHE_DIR": str(numba_dir)} if numba_dir else {}),
+    )
 
 
 def _graded_env(template: Path, kernel_cache: Path, run_dir: Path) -> dict:
@@ -192,8 +211,10 @@ def _graded_env(template: Path, kernel_cache: Path, run_dir: Path) -> dict:
     from beth_course.grading.limits import Limits
 
     if not (kernel_cache / "warm.json").is_file():
-        raise RuntimeError(f"{kernel_cache} is not a warm kernel cache (no warm.json): nB "
-                           "would compile umap's code and its figure would mean nothing")
+        raise RuntimeError(
+            f"{kernel_cache} is not a warm kernel cache (no warm.json): nB "
+            "would compile umap's code and its figure would mean nothing"
+        )
     private = run_dir / "cache"
     shutil.copytree(kernel_cache, private, ignore=shutil.ignore_patterns("*.lock"))
     box = kernel_env(Limits.from_config(Course(template).config()), str(private))
@@ -201,6 +222,7 @@ def _graded_env(template: Path, kernel_cache: Path, run_dir: Path) -> dict:
 
 
 # -- one run ---------------------------------------------------------------------------------
+
 
 def _scores(course_root: Path, students: list[str]) -> dict[str, tuple[float, float]]:
     from nbgrader.api import Gradebook
@@ -231,8 +253,10 @@ def _checker_seconds(course_root: Path, students: list[str]) -> tuple[dict, dict
         path = course.autograded_notebook(student)
         status = json.loads(path.read_text(encoding="utf-8"))["metadata"].get(STATUS_KEY, {})
         if "checker_seconds" not in status:
-            raise RuntimeError(f"{path} records no checker_seconds under {STATUS_KEY!r}: the "
-                               "checker's cost per submission cannot be reported")
+            raise RuntimeError(
+                f"{path} records no checker_seconds under {STATUS_KEY!r}: the "
+                "checker's cost per submission cannot be reported"
+            )
         seconds[student] = status["checker_seconds"]
         cells[student] = status.get("checker_cells", {})
     return seconds, cells
@@ -245,15 +269,24 @@ class _Cluster:
         started = time.perf_counter()
         address_file = run_dir / "scheduler-address"
         self.proc = subprocess.Popen(
-            [PYTHON, str(Path(__file__).resolve()), "--serve-cluster", str(workers),
-             str(address_file)],
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            [
+                PYTHON,
+                str(Path(__file__).resolve()),
+                "--serve-cluster",
+                str(workers),
+                str(address_file),
+            ],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=open(run_dir / "cluster.log", "wb"),
         )
         while not address_file.exists():
             if self.proc.poll() is not None or time.perf_counter() - started > 300:
                 self.close()
-                raise RuntimeError(f"the Dask LocalCluster did not start; see {run_dir}/cluster.log")
+                raise RuntimeError(
+                    f"the Dask LocalCluster did not start; see {run_dir}/cluster.log"
+                )
             time.sleep(0.1)
         self.address = address_file.read_text().strip()
         self.start_s = time.perf_counter() - started
@@ -273,8 +306,13 @@ def serve_cluster(workers: int, address_file: Path) -> int:
 
     from distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     tmp = address_file.with_suffix(".tmp")
     tmp.write_text(cluster.scheduler_address)
     tmp.rename(address_file)
@@ -292,9 +330,12 @@ def run_mode(mode: str, session: dict, run_dir: Path, log_path: Path) -> dict:
     beth = [BIN / "beth-course", "--course", course, "autograde", "--force", "--no-progress"]
     beth_env = child_env(XDG_CACHE_HOME=session["xdg"])
     if mode == "A":
-        out["wall_s"] = run_timed([BIN / "nbgrader", "autograde", ASSIGNMENT, "--force"],
-                                  cwd=course, log_path=log_path,
-                                  env=_plain_env(session["plain_numba"], session["mpl"]))
+        out["wall_s"] = run_timed(
+            [BIN / "nbgrader", "autograde", ASSIGNMENT, "--force"],
+            cwd=course,
+            log_path=log_path,
+            env=_plain_env(session["plain_numba"], session["mpl"]),
+        )
     elif mode in ("B", "C"):
         workers = "1" if mode == "B" else "2"
         out["wall_s"] = run_timed(beth + ["--workers", workers], env=beth_env, log_path=log_path)
@@ -302,8 +343,9 @@ def run_mode(mode: str, session: dict, run_dir: Path, log_path: Path) -> dict:
         cluster = _Cluster(beth_env, run_dir)
         try:
             out["cluster_start_s"] = cluster.start_s
-            out["wall_s"] = run_timed(beth + ["--dask-scheduler", cluster.address],
-                                      env=beth_env, log_path=log_path)
+            out["wall_s"] = run_timed(
+                beth + ["--dask-scheduler", cluster.address], env=beth_env, log_path=log_path
+            )
         finally:
             cluster.close()
     scores = _scores(course, students)
@@ -339,6 +381,7 @@ def run_baseline(kind: str, session: dict, run_dir: Path) -> dict:
 
 
 # -- the whole part --------------------------------------------------------------------------
+
 
 def run(work: Path, repeats: int, class_size: int, smoke: bool, log) -> dict:
     # This process imports what it measures from this checkout. (Not at module level: the
@@ -387,9 +430,19 @@ def _checker_share(run: dict) -> float | None:
 def summarise(res: dict) -> dict:
     rounds, n = res["rounds"], res["class_size"]
     col = lambda key, f: stats([f(r[key]) for r in rounds])  # noqa: E731
-    s = {"wall": {}, "per_minute": {}, "ratio": {}, "per_sub": {}, "worker": {},
-         "checker": {}, "checker_share": {}, "baseline": {}, "baseline_tests": {},
-         "overhead": {}, "full_marks": {}}
+    s = {
+        "wall": {},
+        "per_minute": {},
+        "ratio": {},
+        "per_sub": {},
+        "worker": {},
+        "checker": {},
+        "checker_share": {},
+        "baseline": {},
+        "baseline_tests": {},
+        "overhead": {},
+        "full_marks": {},
+    }
     for m in MODES:
         s["wall"][m] = col(m, lambda x: x["wall_s"])
         s["per_minute"][m] = col(m, lambda x: x["per_minute"])
@@ -406,8 +459,9 @@ def summarise(res: dict) -> dict:
     for k, key in (("A", "nA"), ("B", "nB")):
         s["baseline"][k] = col(key, lambda x: x["total_s"])
         if tests:
-            s["baseline_tests"][k] = col(key, lambda x: sum(c["seconds"] for c in x["cells"]
-                                                            if c["name"] in tests))
+            s["baseline_tests"][k] = col(
+                key, lambda x: sum(c["seconds"] for c in x["cells"] if c["name"] in tests)
+            )
     s["overhead"]["A"] = stats([r["A"]["wall_s"] / n - r["nA"]["total_s"] for r in rounds])
     s["overhead"]["B"] = stats([r["B"]["wall_s"] / n - r["nB"]["total_s"] for r in rounds])
     s["cluster_start"] = stats([r["D"].get("cluster_start_s") for r in rounds])
@@ -416,8 +470,13 @@ def summarise(res: dict) -> dict:
 
 def _ratio_verdict(ratio: float) -> str:
     """The throughput targets of issues 9 and 10, for the C/A ratio."""
-    return "; ".join(f"{issue}: C/A >= {target:.2f}: {'met' if ratio >= target else 'MISSED'}"
-                     for issue, target in TARGETS.items()) + f" ({ratio:.2f})"
+    return (
+        "; ".join(
+            f"{issue}: C/A >= {target:.2f}: {'met' if ratio >= target else 'MISSED'}"
+            for issue, target in TARGETS.items()
+        )
+        + f" ({ratio:.2f})"
+    )
 
 
 def _overhead_verdict(mode: str, seconds: float) -> str:
@@ -434,34 +493,71 @@ def rows(res: dict) -> list[dict]:
     ratio_c = s["ratio"]["C"]["median"]
     overheads = {k: v["median"] for k, v in s["overhead"].items()}
     out = [
-        {"part": "2", "what": f"wall time, {n} submission{'s' * (n != 1)} (s)",
-         **{m: fmt(s["wall"][m]) for m in MODES}},
-        {"part": "2", "what": "submissions per minute",
-         **{m: fmt(s["per_minute"][m], ".2f") for m in MODES}},
-        {"part": "2", "what": "throughput ratio to A (paired by round)",
-         **{m: fmt(s["ratio"][m], ".2f") for m in MODES}, "target": _ratio_verdict(ratio_c)},
-        {"part": "2", "what": "grading time per submission, wall/N (s)",
-         **{m: fmt(s["per_sub"][m]) for m in MODES}},
-        {"part": "2", "what": "time per submission inside a worker (s)",
-         **{m: fmt(s["worker"].get(m)) for m in MODES}},
-        {"part": "2", "what": "checker per submission: median checker_seconds (s)",
-         **{m: fmt(s["checker"].get(m), ".2f") for m in MODES}},
-        {"part": "2", "what": "checker's share of the time inside a worker",
-         **{m: fmt(s["checker_share"].get(m), ".0%") for m in MODES}},
-        {"part": "2", "what": "nbclient, same notebook once, warm numba (s)",
-         "A": fmt(s["baseline"]["A"]), "B": fmt(s["baseline"]["B"])},
+        {
+            "part": "2",
+            "what": f"wall time, {n} submission{'s' * (n != 1)} (s)",
+            **{m: fmt(s["wall"][m]) for m in MODES},
+        },
+        {
+            "part": "2",
+            "what": "submissions per minute",
+            **{m: fmt(s["per_minute"][m], ".2f") for m in MODES},
+        },
+        {
+            "part": "2",
+            "what": "throughput ratio to A (paired by round)",
+            **{m: fmt(s["ratio"][m], ".2f") for m in MODES},
+            "target": _ratio_verdict(ratio_c),
+        },
+        {
+            "part": "2",
+            "what": "grading time per submission, wall/N (s)",
+            **{m: fmt(s["per_sub"][m]) for m in MODES},
+        },
+        {
+            "part": "2",
+            "what": "time per submission inside a worker (s)",
+            **{m: fmt(s["worker"].get(m)) for m in MODES},
+        },
+        {
+            "part": "2",
+            "what": "checker per submission: median checker_seconds (s)",
+            **{m: fmt(s["checker"].get(m), ".2f") for m in MODES},
+        },
+        {
+            "part": "2",
+            "what": "checker's share of the time inside a worker",
+            **{m: fmt(s["checker_share"].get(m), ".0%") for m in MODES},
+        },
+        {
+            "part": "2",
+            "what": "nbclient, same notebook once, warm numba (s)",
+            "A": fmt(s["baseline"]["A"]),
+            "B": fmt(s["baseline"]["B"]),
+        },
     ]
     if s["baseline_tests"]:
-        out.append({"part": "2",
-                    "what": "of the nbclient run: tests beth-course runs in the checker (s)",
-                    "A": fmt(s["baseline_tests"]["A"], ".2f"),
-                    "B": fmt(s["baseline_tests"]["B"], ".2f")})
+        out.append(
+            {
+                "part": "2",
+                "what": "of the nbclient run: tests beth-course runs in the checker (s)",
+                "A": fmt(s["baseline_tests"]["A"], ".2f"),
+                "B": fmt(s["baseline_tests"]["B"], ".2f"),
+            }
+        )
     return out + [
-        {"part": "2", "what": "overhead per submission: wall/N - nbclient (s)",
-         "A": fmt(s["overhead"]["A"]), "B": fmt(s["overhead"]["B"]),
-         "target": "< 3 s: " + ", ".join(_overhead_verdict(k, v) for k, v in overheads.items())},
-        {"part": "2", "what": "copies with full marks (9/9)",
-         **{m: s["full_marks"][m] for m in MODES}},
+        {
+            "part": "2",
+            "what": "overhead per submission: wall/N - nbclient (s)",
+            "A": fmt(s["overhead"]["A"]),
+            "B": fmt(s["overhead"]["B"]),
+            "target": "< 3 s: " + ", ".join(_overhead_verdict(k, v) for k, v in overheads.items()),
+        },
+        {
+            "part": "2",
+            "what": "copies with full marks (9/9)",
+            **{m: s["full_marks"][m] for m in MODES},
+        },
     ]
 
 
@@ -480,9 +576,11 @@ def _costliest_checker_cells(res: dict, top: int = 3) -> list[tuple[str, float]]
 def notes(res: dict) -> list[str]:
     s, ses = summarise(res), res["session"]
     if ses["smoke"]:
-        numba = ("Part 2, numba: SMOKE: the machine's own beth-course kernel cache (filled "
-                 f"if cold: {ses['warmup_s']:.1f} s), and numba's own default cache for the "
-                 "plain kernels; not figures to quote.")
+        numba = (
+            "Part 2, numba: SMOKE: the machine's own beth-course kernel cache (filled "
+            f"if cold: {ses['warmup_s']:.1f} s), and numba's own default cache for the "
+            "plain kernels; not figures to quote."
+        )
     else:
         cold = ses["cold_nbclient"]
         numba = (
@@ -493,9 +591,11 @@ def notes(res: dict) -> list[str]:
             f"cell {_cell(cold, 'umap_projection'):.1f} s), against the warm nbclient runs in "
             "the table. In A and nA only the numba functions marked cache=True come from the "
             "cache; umap's others compile in every kernel. In B-D and nB, "
-            "beth_course.kernel_boot caches them all.")
-    costliest = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in
-                          _costliest_checker_cells(res))
+            "beth_course.kernel_boot caches them all."
+        )
+    costliest = ", ".join(
+        f"{name} {seconds:.2f} s" for name, seconds in _costliest_checker_cells(res)
+    )
     tests = len(ses.get("checker_tests", []))
     return [
         f"Part 2: columns A-D are {'; '.join(f'{k} = {v}' for k, v in MODES.items())}. "

@@ -36,8 +36,7 @@ import re
 import shutil
 from pathlib import Path
 
-from common import (PYTHON, REPO, child_env, derived_csv, execute_notebook, fmt, run_timed,
-                    stats)
+from common import PYTHON, REPO, child_env, derived_csv, execute_notebook, fmt, run_timed, stats
 
 ASSIGNMENT = "beth_workshop"
 SOURCE = REPO / "source" / ASSIGNMENT
@@ -51,8 +50,9 @@ NOTEBOOK_OF = {"A": "A", "B": "B", "C": "C", "D": "A"}
 
 
 def _set_parameters(nb, umap_n: int, forest_n: int) -> None:
-    cell = next(c for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == "parameters")
+    cell = next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "parameters"
+    )
     source = cell.source
     for name, value in (("UMAP_SAMPLE_SIZE", umap_n), ("FOREST_SAMPLE_SIZE", forest_n)):
         source, count = re.subn(rf"(?m)^({name}\s*=\s*)[0-9_]+", rf"\g<1>{value:_}", source)
@@ -63,7 +63,6 @@ def _set_parameters(nb, umap_n: int, forest_n: int) -> None:
 
 def prepare(work: Path, derived_rows: int, umap_n: int, forest_n: int, log) -> dict:
     import nbformat
-
     from seed_notebook import build as build_seed
 
     nbs = work / "notebooks"
@@ -80,8 +79,12 @@ def prepare(work: Path, derived_rows: int, umap_n: int, forest_n: int, log) -> d
     run_timed([PYTHON, "-c", "import matplotlib.pyplot"], env=child_env(MPLCONFIGDIR=str(mpl)))
     return {
         "notebooks": {k: str(nbs / f"{k}.ipynb") for k in ("A", "B", "C")},
-        "data": {"A": str(SOURCE / "data.csv"), "B": str(data), "C": str(data),
-                 "D": str(SOURCE / "data.csv")},
+        "data": {
+            "A": str(SOURCE / "data.csv"),
+            "B": str(data),
+            "C": str(data),
+            "D": str(SOURCE / "data.csv"),
+        },
         "derived": meta,
         "umap_n": umap_n,
         "forest_n": forest_n,
@@ -96,15 +99,17 @@ def run_one(key: str, session: dict, run_dir: Path, numba_dir: Path | None) -> d
     nb = folder / f"{ASSIGNMENT}.ipynb"
     shutil.copy2(session["notebooks"][NOTEBOOK_OF[key]], nb)
     shutil.copy2(session["data"][key], folder / "data.csv")
-    env = child_env(MPLCONFIGDIR=session["mpl"],
-                    **({"NUMBA_CACHE_DIR": str(numba_dir)} if numba_dir else {}))
+    env = child_env(
+        MPLCONFIGDIR=session["mpl"], **({"NUMBA_CACHE_DIR": str(numba_dir)} if numba_dir else {})
+    )
     result = execute_notebook(nb, folder, env, run_dir / f"{key}.json")
     shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
-def run(work: Path, repeats: int, derived_rows: int, umap_n: int, forest_n: int,
-        smoke: bool, log) -> dict:
+def run(
+    work: Path, repeats: int, derived_rows: int, umap_n: int, forest_n: int, smoke: bool, log
+) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     session = prepare(work, derived_rows, umap_n, forest_n, log)
     warm = work / "caches" / "numba-p1-warm"
@@ -156,25 +161,45 @@ def _cell_seconds(result: dict, name: str):
 
 def rows(res: dict) -> list[dict]:
     rounds = res["rounds"]
-    out = [{"part": "1", "what": "kernel start (s)",
-            **{k: fmt(stats([r[k]["kernel_start_s"] for r in rounds]), ".2f") for k in VARIANTS}}]
+    out = [
+        {
+            "part": "1",
+            "what": "kernel start (s)",
+            **{k: fmt(stats([r[k]["kernel_start_s"] for r in rounds]), ".2f") for k in VARIANTS},
+        }
+    ]
     for name in _cell_order(rounds):
         cells = {k: stats([_cell_seconds(r[k], name) for r in rounds]) for k in VARIANTS}
-        out.append({"part": "1", "what": f"cell {name} (s)",
-                    **{k: fmt(v, ".2f") for k, v in cells.items()}})
+        out.append(
+            {
+                "part": "1",
+                "what": f"cell {name} (s)",
+                **{k: fmt(v, ".2f") for k, v in cells.items()},
+            }
+        )
     total = {k: stats([r[k]["total_s"] for r in rounds]) for k in VARIANTS}
     ratio = stats([r["B"]["total_s"] / r["C"]["total_s"] for r in rounds])
     a, d = total["A"]["median"], total["D"]["median"]
     out += [
-        {"part": "1", "what": "total, cells only (s)",
-         **{k: fmt(stats([r[k]["cells_s"] for r in rounds])) for k in VARIANTS}},
-        {"part": "1", "what": "total, one execution: kernel start + cells + shutdown (s)",
-         **{k: fmt(v) for k, v in total.items()},
-         "target": f"A < 30 s: {'met' if a < 30 else 'MISSED'} ({a:.1f}); "
-                   f"warm (D): {'met' if d < 30 else 'MISSED'} ({d:.1f})"},
-        {"part": "1", "what": "ratio B/C, one execution (paired by round)", "B": fmt(ratio, ".2f"),
-         "target": f"B/C <= 1: {'met' if ratio['median'] <= 1 else 'MISSED'} "
-                   f"({ratio['median']:.2f})"},
+        {
+            "part": "1",
+            "what": "total, cells only (s)",
+            **{k: fmt(stats([r[k]["cells_s"] for r in rounds])) for k in VARIANTS},
+        },
+        {
+            "part": "1",
+            "what": "total, one execution: kernel start + cells + shutdown (s)",
+            **{k: fmt(v) for k, v in total.items()},
+            "target": f"A < 30 s: {'met' if a < 30 else 'MISSED'} ({a:.1f}); "
+            f"warm (D): {'met' if d < 30 else 'MISSED'} ({d:.1f})",
+        },
+        {
+            "part": "1",
+            "what": "ratio B/C, one execution (paired by round)",
+            "B": fmt(ratio, ".2f"),
+            "target": f"B/C <= 1: {'met' if ratio['median'] <= 1 else 'MISSED'} "
+            f"({ratio['median']:.2f})",
+        },
     ]
     return out
 
@@ -182,12 +207,16 @@ def rows(res: dict) -> list[dict]:
 def notes(res: dict) -> list[str]:
     ses, d = res["session"], res["session"]["derived"]
     if res["smoke"]:
-        state = ("SMOKE: numba's own default cache in every run, warm if anything on this "
-                 "machine imported umap before")
+        state = (
+            "SMOKE: numba's own default cache in every run, warm if anything on this "
+            "machine imported umap before"
+        )
     else:
-        state = ("COLD in A, B and C (a fresh, empty NUMBA_CACHE_DIR for every run); WARM in D "
-                 "(a NUMBA_CACHE_DIR filled by one untimed run of A's notebook: the functions "
-                 "marked cache=True load, umap's others compile again)")
+        state = (
+            "COLD in A, B and C (a fresh, empty NUMBA_CACHE_DIR for every run); WARM in D "
+            "(a NUMBA_CACHE_DIR filled by one untimed run of A's notebook: the functions "
+            "marked cache=True load, umap's others compile again)"
+        )
     return [
         f"Part 1: columns A-D are {'; '.join(f'{k} = {v}' for k, v in VARIANTS.items())}. "
         f"B and C sample sizes: UMAP {ses['umap_n']:,} rows, IsolationForest "

@@ -32,20 +32,39 @@ DERIVED_PCT_EVIL = 0.5
 DERIVED_SEED = 2021
 
 PACKAGES = (
-    "nbgrader", "nbclient", "jupyter_client", "ipykernel", "nbformat", "numba", "umap-learn",
-    "pynndescent", "pandas", "numpy", "scikit-learn", "matplotlib", "seaborn", "dask",
-    "distributed", "pyarrow", "beth-workshop",
+    "nbgrader",
+    "nbclient",
+    "jupyter_client",
+    "ipykernel",
+    "nbformat",
+    "numba",
+    "umap-learn",
+    "pynndescent",
+    "pandas",
+    "numpy",
+    "scikit-learn",
+    "matplotlib",
+    "seaborn",
+    "dask",
+    "distributed",
+    "pyarrow",
+    "beth-workshop",
 )
 
 
 # -- statistics ---------------------------------------------------------------------------
 
+
 def stats(values) -> dict | None:
     values = [v for v in values if v is not None]
     if not values:
         return None
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
 
 
 def fmt(s: dict | None, spec: str = ".1f") -> str:
@@ -59,6 +78,7 @@ def fmt(s: dict | None, spec: str = ".1f") -> str:
 
 # -- the machine --------------------------------------------------------------------------
 
+
 def loadavg() -> tuple[float, float, float]:
     return tuple(float(x) for x in Path("/proc/loadavg").read_text().split()[:3])
 
@@ -71,13 +91,24 @@ def wait_until_quiet(threshold: float, timeout_s: float, poll_s: float, log) -> 
         load = loadavg()
         seen.append(load[0])
         if load[0] < threshold:
-            return {"quiet": True, "waited_s": time.monotonic() - started, "load": load,
-                    "polls": len(seen)}
+            return {
+                "quiet": True,
+                "waited_s": time.monotonic() - started,
+                "load": load,
+                "polls": len(seen),
+            }
         if time.monotonic() - started >= timeout_s:
-            return {"quiet": False, "waited_s": time.monotonic() - started, "load": load,
-                    "polls": len(seen), "lowest": min(seen)}
-        log(f"waiting for a quiet machine: 1-minute load {load[0]:.2f} >= {threshold} "
-            f"({(time.monotonic() - started) / 60:.0f} of {timeout_s / 60:.0f} min)")
+            return {
+                "quiet": False,
+                "waited_s": time.monotonic() - started,
+                "load": load,
+                "polls": len(seen),
+                "lowest": min(seen),
+            }
+        log(
+            f"waiting for a quiet machine: 1-minute load {load[0]:.2f} >= {threshold} "
+            f"({(time.monotonic() - started) / 60:.0f} of {timeout_s / 60:.0f} min)"
+        )
         time.sleep(poll_s)
 
 
@@ -119,6 +150,7 @@ def machine() -> dict:
 
 # -- child processes ----------------------------------------------------------------------
 
+
 def child_env(**extra: str) -> dict[str, str]:
     """This environment with the venv's bin first on PATH, plus ``extra``."""
     env = dict(os.environ)
@@ -136,8 +168,14 @@ def run_timed(cmd, *, env, cwd=None, log_path: Path | None = None, timeout=None)
     log_path = log_path or Path(os.devnull)
     with open(log_path, "wb") as log:
         started = time.perf_counter()
-        done = subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, stdout=log,
-                              stderr=subprocess.STDOUT, timeout=timeout)
+        done = subprocess.run(
+            [str(c) for c in cmd],
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
         seconds = time.perf_counter() - started
     if done.returncode != 0:
         tail = ""
@@ -147,8 +185,14 @@ def run_timed(cmd, *, env, cwd=None, log_path: Path | None = None, timeout=None)
     return seconds
 
 
-def execute_notebook(notebook: Path, cwd: Path, env: dict, out_json: Path,
-                     kernel_args: list[str] = (), log_path: Path | None = None) -> dict:
+def execute_notebook(
+    notebook: Path,
+    cwd: Path,
+    env: dict,
+    out_json: Path,
+    kernel_args: list[str] = (),
+    log_path: Path | None = None,
+) -> dict:
     """Run ``nbexec.py`` in a child process with ``env``; return its JSON result."""
     cmd = [PYTHON, HERE / "nbexec.py", notebook, "--cwd", cwd, "--json", out_json]
     for arg in kernel_args:
@@ -157,8 +201,9 @@ def execute_notebook(notebook: Path, cwd: Path, env: dict, out_json: Path,
     with open(log_path, "wb") as log:
         done = subprocess.run([str(c) for c in cmd], env=env, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode == 1 or not out_json.exists():
-        raise RuntimeError(f"executing {notebook} failed:\n"
-                           + log_path.read_text(errors="replace")[-3000:])
+        raise RuntimeError(
+            f"executing {notebook} failed:\n" + log_path.read_text(errors="replace")[-3000:]
+        )
     result = json.loads(out_json.read_text())
     if result["errors"]:
         raise RuntimeError(f"{notebook}: cells raised: {result['errors']}")
@@ -167,8 +212,13 @@ def execute_notebook(notebook: Path, cwd: Path, env: dict, out_json: Path,
 
 # -- the derived data file ----------------------------------------------------------------
 
-def derived_csv(workdir: Path, rows: int = DERIVED_ROWS, pct_evil: float = DERIVED_PCT_EVIL,
-                seed: int = DERIVED_SEED) -> tuple[Path, dict]:
+
+def derived_csv(
+    workdir: Path,
+    rows: int = DERIVED_ROWS,
+    pct_evil: float = DERIVED_PCT_EVIL,
+    seed: int = DERIVED_SEED,
+) -> tuple[Path, dict]:
     """A ``data.csv`` resampled from the 6,791 real rows shipped with beth_helpers.
 
     ``round(rows * pct_evil)`` rows drawn with replacement from the real evil rows and the
@@ -184,8 +234,12 @@ def derived_csv(workdir: Path, rows: int = DERIVED_ROWS, pct_evil: float = DERIV
     workdir.mkdir(parents=True, exist_ok=True)
     name = f"derived-{rows}-rows-{round(pct_evil * 100)}pct-evil-seed{seed}"
     path, side = workdir / f"{name}.csv", workdir / f"{name}.json"
-    recipe = {"rows": rows, "pct_evil": pct_evil, "seed": seed,
-              "beth_helpers": beth_helpers.__version__}
+    recipe = {
+        "rows": rows,
+        "pct_evil": pct_evil,
+        "seed": seed,
+        "beth_helpers": beth_helpers.__version__,
+    }
     if path.exists() and side.exists():
         meta = json.loads(side.read_text())
         if meta.get("recipe") == recipe:
@@ -195,8 +249,12 @@ def derived_csv(workdir: Path, rows: int = DERIVED_ROWS, pct_evil: float = DERIV
     benign_rows = np.flatnonzero(real["evil"].to_numpy() == 0)
     rng = np.random.default_rng(seed)
     n_evil = round(rows * pct_evil)
-    picks = np.concatenate([rng.choice(evil_rows, n_evil, replace=True),
-                            rng.choice(benign_rows, rows - n_evil, replace=True)])
+    picks = np.concatenate(
+        [
+            rng.choice(evil_rows, n_evil, replace=True),
+            rng.choice(benign_rows, rows - n_evil, replace=True),
+        ]
+    )
     picks = rng.permutation(picks)
     data = real.iloc[picks].reset_index(drop=True)
     beth_helpers.write_classroom_csv(path, data=data, overwrite=True)
@@ -209,11 +267,13 @@ def derived_csv(workdir: Path, rows: int = DERIVED_ROWS, pct_evil: float = DERIV
         "source_benign": len(benign_rows),
         "distinct_source_rows": int(len(np.unique(picks))),
         "bytes": path.stat().st_size,
-        "how": (f"DERIVED, not BETH as published: {n_evil:,} rows drawn with replacement from "
-                f"the {len(evil_rows):,} real evil rows and {rows - n_evil:,} from the "
-                f"{len(benign_rows):,} real benign rows shipped with beth_helpers "
-                f"(load_workshop_data), numpy.random.default_rng({seed}), shuffled, written "
-                "with beth_helpers.write_classroom_csv"),
+        "how": (
+            f"DERIVED, not BETH as published: {n_evil:,} rows drawn with replacement from "
+            f"the {len(evil_rows):,} real evil rows and {rows - n_evil:,} from the "
+            f"{len(benign_rows):,} real benign rows shipped with beth_helpers "
+            f"(load_workshop_data), numpy.random.default_rng({seed}), shuffled, written "
+            "with beth_helpers.write_classroom_csv"
+        ),
     }
     side.write_text(json.dumps(meta, indent=1) + "\n")
     return path, meta

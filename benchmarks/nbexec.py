@@ -59,16 +59,23 @@ def execute(notebook: Path, cwd: Path, kernel_args: list[str], timeout: int) -> 
             client.execute_cell(cell, index)
             seconds = time.perf_counter() - started
             outputs = cell.get("outputs", [])
-            errors = [f"{o.get('ename')}: {o.get('evalue')}"[:300] for o in outputs
-                      if o.get("output_type") == "error"]
-            cells.append({
-                "index": index,
-                "name": cell_name(cell, index),
-                "seconds": seconds,
-                "error": errors[0] if errors else None,
-                "stderr": any(o.get("output_type") == "stream" and o.get("name") == "stderr"
-                              for o in outputs),
-            })
+            errors = [
+                f"{o.get('ename')}: {o.get('evalue')}"[:300]
+                for o in outputs
+                if o.get("output_type") == "error"
+            ]
+            cells.append(
+                {
+                    "index": index,
+                    "name": cell_name(cell, index),
+                    "seconds": seconds,
+                    "error": errors[0] if errors else None,
+                    "stderr": any(
+                        o.get("output_type") == "stream" and o.get("name") == "stderr"
+                        for o in outputs
+                    ),
+                }
+            )
         cells_done = time.perf_counter()
     end = time.perf_counter()
     return {
@@ -87,8 +94,12 @@ def main(argv=None) -> int:
     parser.add_argument("notebook", type=Path)
     parser.add_argument("--cwd", type=Path, required=True, help="the kernel's working folder")
     parser.add_argument("--json", type=Path, help="also write the result here")
-    parser.add_argument("--kernel-arg", action="append", default=[],
-                        help="extra argument for the kernel (repeatable)")
+    parser.add_argument(
+        "--kernel-arg",
+        action="append",
+        default=[],
+        help="extra argument for the kernel (repeatable)",
+    )
     parser.add_argument("--timeout", type=int, default=3600, help="per-cell timeout, s")
     args = parser.parse_args(argv)
     try:

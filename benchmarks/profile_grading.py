@@ -79,8 +79,18 @@ def common_timers() -> None:
 def beth_timers() -> None:
     # Patch where each function is looked up when called: runner imported some by name,
     # grade_submission imports others inside the function, from their modules.
-    from beth_course.grading import (cgroups, checking, execute, gradebook, restore, runner,
-                                     servers, slots, warmup, worker)
+    from beth_course.grading import (
+        cgroups,
+        checking,
+        execute,
+        gradebook,
+        restore,
+        runner,
+        servers,
+        slots,
+        warmup,
+        worker,
+    )
     from beth_course.inert import MakeInert
 
     timed(runner, "grade_submission", "beth: grade_submission (total in the worker)")
@@ -126,16 +136,23 @@ def _caches(part2: Path) -> dict:
         if session:
             return {k: session[k] for k in ("xdg", "plain_numba", "mpl")}
     caches = part2 / "caches"
-    return {"xdg": str(caches / "xdg"), "plain_numba": str(caches / "numba-plain"),
-            "mpl": str(caches / "matplotlib")}
+    return {
+        "xdg": str(caches / "xdg"),
+        "plain_numba": str(caches / "numba-plain"),
+        "mpl": str(caches / "matplotlib"),
+    }
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=("plain", "beth"), required=True)
     p.add_argument("--students", type=int, default=5)
-    p.add_argument("--part2", type=Path, default=HERE / ".work" / "part2",
-                   help="the folder run_all.py prepared part 2 in")
+    p.add_argument(
+        "--part2",
+        type=Path,
+        default=HERE / ".work" / "part2",
+        help="the folder run_all.py prepared part 2 in",
+    )
     args = p.parse_args(argv)
     template = args.part2 / "template" / "course"
     if not template.is_dir():
@@ -144,9 +161,9 @@ def main(argv=None) -> int:
     course_root = work / "course"
     shutil.copytree(template, course_root)
     submitted = sorted((course_root / "submitted").iterdir())
-    for extra in submitted[args.students:]:
+    for extra in submitted[args.students :]:
         shutil.rmtree(extra)
-    students = [s.name for s in submitted[:args.students]]
+    students = [s.name for s in submitted[: args.students]]
     caches = _caches(args.part2)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     try:
@@ -183,8 +200,10 @@ def main(argv=None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     n = len(students)
-    print(f"{args.mode}: {n} submissions graded in one process, "
-          f"{end - T0:.1f} s in all ({(end - T0) / n:.2f} s per submission)")
+    print(
+        f"{args.mode}: {n} submissions graded in one process, "
+        f"{end - T0:.1f} s in all ({(end - T0) / n:.2f} s per submission)"
+    )
     print(f"  process start-up and imports before grading: {MARKS['ready'] - T0:.2f} s (once)")
     print(f"  from then to the first timed step: {MARKS['first'] - MARKS['ready']:.2f} s (once)")
     width = max(len(k) for k in TIMES)
@@ -194,8 +213,11 @@ def main(argv=None) -> int:
     kernel = sum(sum(TIMES[k]) for k in TIMES if k.startswith("kernel:")) / n
     checker = sum(sum(TIMES[k]) for k in TIMES if k.startswith("checker:")) / n
     passes = sum(TIMES["nbgrader: both conversion passes (total)"]) / n
-    label = "nbgrader passes minus kernel" + (" and checker" if checker else "") \
+    label = (
+        "nbgrader passes minus kernel"
+        + (" and checker" if checker else "")
         + " (the pipeline itself)"
+    )
     print(f"  {label:<{width}}  {passes - kernel - checker:7.2f} s per submission")
     return 0
 

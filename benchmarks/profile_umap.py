@@ -94,8 +94,9 @@ def spawn(args: list[str], numba_dir: str) -> dict:
     import os
 
     env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir)
-    done = subprocess.run([sys.executable, __file__, "--child", *args], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
             rows["import umap, cold cache (s)"].append(spawn(["import"], cache)["import_s"])
             rows["import umap, warm cache (s)"].append(spawn(["import"], cache)["import_s"])
             result = spawn(["umap", str(args.data), str(args.n)], cache)
-        for setting in (("rs", "par") if r % 2 == 0 else ("par", "rs")):
+        for setting in ("rs", "par") if r % 2 == 0 else ("par", "rs"):
             with tempfile.TemporaryDirectory(prefix="numba-") as cache:
                 result.update(spawn(["cold", str(args.data), str(args.n), setting], cache))
         for key, value in result.items():
@@ -147,8 +148,10 @@ def main(argv=None) -> int:
     width = max(map(len, rows))
     print(f"{'measurement':<{width}}  median [min-max] of {args.repeats}")
     for label, values in rows.items():
-        print(f"{label:<{width}}  {statistics.median(values):6.1f} "
-              f"[{min(values):.1f}-{max(values):.1f}]")
+        print(
+            f"{label:<{width}}  {statistics.median(values):6.1f} "
+            f"[{min(values):.1f}-{max(values):.1f}]"
+        )
     return 0
 
 

@@ -62,7 +62,9 @@ def build(umap_n: int = SEED_UMAP_N, forest_n: int = SEED_FOREST_N):
         sys.path.remove(str(HERE))
 
     cells = [
-        ("setup", """\
+        (
+            "setup",
+            """\
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -70,23 +72,41 @@ import seaborn as sns
 import sklearn.ensemble
 import sklearn.metrics
 import sklearn.preprocessing
-import umap"""),
-        ("seed_helpers", "# The seed's helpers, from benchmarks/seed_workshop.py (bugs kept on purpose)\n"
-                         + _source_of(seed_workshop)),
-        ("load_data", """\
+import umap""",
+        ),
+        (
+            "seed_helpers",
+            "# The seed's helpers, from benchmarks/seed_workshop.py (bugs kept on purpose)\n"
+            + _source_of(seed_workshop),
+        ),
+        (
+            "load_data",
+            """\
 df = pd.read_csv("data.csv")
-df.head()"""),
-        ("raw_histograms", """\
+df.head()""",
+        ),
+        (
+            "raw_histograms",
+            """\
 df.hist(figsize=(12, 10))
-plt.tight_layout()"""),
-        ("engineer_features", """\
+plt.tight_layout()""",
+        ),
+        (
+            "engineer_features",
+            """\
 df, X, y = preprocess(df)
 df.hist(figsize=(12, 8))
-plt.tight_layout()"""),
-        ("correlation_heatmap", """\
+plt.tight_layout()""",
+        ),
+        (
+            "correlation_heatmap",
+            """\
 plt.figure(figsize=(8, 6))
-sns.heatmap(df.corr(), annot=True)"""),
-        ("umap_projection", f"""\
+sns.heatmap(df.corr(), annot=True)""",
+        ),
+        (
+            "umap_projection",
+            f"""\
 # get_sample re-reads data.csv; random_state=0 only so benchmark runs draw the same rows
 sample = get_sample({umap_n}, 0.5, random_state=0)
 _, X, y = preprocess(sample)
@@ -94,8 +114,11 @@ X = sklearn.preprocessing.StandardScaler().fit_transform(X)
 manifold = umap.UMAP().fit(X)      # no random_state, as in the seed
 X_reduced = manifold.transform(X)
 plt.figure(figsize=(7, 6))
-plt.scatter(X_reduced[:, 0], X_reduced[:, 1], c=y, s=4)"""),
-        ("isolation_forest", f"""\
+plt.scatter(X_reduced[:, 0], X_reduced[:, 1], c=y, s=4)""",
+        ),
+        (
+            "isolation_forest",
+            f"""\
 sample = get_sample({forest_n}, 0.01, random_state=0)
 _, X, y = preprocess(sample)
 model = sklearn.ensemble.IsolationForest().fit(X)
@@ -103,7 +126,8 @@ predicted = [1 if p == -1 else 0 for p in model.predict(X)]
 matrix = sklearn.metrics.confusion_matrix(y, predicted, normalize="true")
 plt.figure(figsize=(5, 4))
 sns.heatmap(matrix, annot=True, fmt=".3f")
-matrix"""),
+matrix""",
+        ),
     ]
     nb = new_notebook(cells=[new_markdown_cell(BANNER)])
     for bench_id, source in cells:
@@ -111,7 +135,9 @@ matrix"""),
         cell.metadata["bench"] = {"id": bench_id}
         nb.cells.append(cell)
     nb.metadata["kernelspec"] = {
-        "display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
     }
     nb.metadata["bench"] = {"reconstruction": True, "umap_n": umap_n, "forest_n": forest_n}
     nbformat.validate(nb)
@@ -127,8 +153,10 @@ def main(argv=None) -> int:
     parser.add_argument("--forest-n", type=int, default=SEED_FOREST_N)
     args = parser.parse_args(argv)
     nbformat.write(build(args.umap_n, args.forest_n), str(args.out))
-    print(f"wrote {args.out} (reconstructed seed notebook; UMAP on {args.umap_n:,} rows, "
-          f"IsolationForest on {args.forest_n:,})")
+    print(
+        f"wrote {args.out} (reconstructed seed notebook; UMAP on {args.umap_n:,} rows, "
+        f"IsolationForest on {args.forest_n:,})"
+    )
     return 0
 
 

@@ -26,8 +26,11 @@ def cmd_init(args) -> int:
         print(f"  {name}")
     steps = [f"cd {root}", "beth-course release"]
     if not args.shipped_rows:
-        steps.insert(1, "beth-course data --kaggle path/to/beth-dataset   (optional: real rows "
-                        "from Kaggle; release uses the 6,791 shipped rows otherwise)")
+        steps.insert(
+            1,
+            "beth-course data --kaggle path/to/beth-dataset   (optional: real rows "
+            "from Kaggle; release uses the 6,791 shipped rows otherwise)",
+        )
     print("next, run beth-course from that folder:\n  " + "\n  ".join(steps))
     return 0
 
@@ -36,8 +39,10 @@ def cmd_release(args) -> int:
     from .release import release
 
     course = _course(args)
-    print(f"releasing {course.assignment} from source/{course.assignment}/ "
-          f"({', '.join(n + '.ipynb' for n in course.notebooks)}) ...")
+    print(
+        f"releasing {course.assignment} from source/{course.assignment}/ "
+        f"({', '.join(n + '.ipynb' for n in course.notebooks)}) ..."
+    )
     report = release(course, validate=not args.no_validate)
     for line in report.lines(course):
         print("  " + line)
@@ -45,10 +50,10 @@ def cmd_release(args) -> int:
 
 
 def cmd_due(args) -> int:
-    from .collect import BethCollect
-    from .collect.dates import zone
     from datetime import timezone
 
+    from .collect import BethCollect
+    from .collect.dates import zone
     from .late import DUE_EXAMPLE, Penalties, due_date, parse_due, set_due
 
     course = _course(args)
@@ -61,8 +66,10 @@ def cmd_due(args) -> int:
     else:
         when, late = due_date(course), None
     if when is None:
-        print(f"{course.assignment} has no due date: no submission counts as late. Set one with "
-              f"beth-course due {DUE_EXAMPLE}")
+        print(
+            f"{course.assignment} has no due date: no submission counts as late. Set one with "
+            f"beth-course due {DUE_EXAMPLE}"
+        )
         return 0
     if late is None:  # shown, not set: in the course's zone
         when = when.astimezone(where) if where is not None else when.astimezone()
@@ -143,14 +150,24 @@ def cmd_data(args) -> int:
         )
     course = _course(args)
     target = course.folder("source") / "data.csv"
-    print(f"building {target.relative_to(course.root)} from the Kaggle splits in {args.kaggle} "
-          "(about a minute for the full files) ...")
+    print(
+        f"building {target.relative_to(course.root)} from the Kaggle splits in {args.kaggle} "
+        "(about a minute for the full files) ..."
+    )
     try:
         # It checks the folder, then the target, before it reads anything.
-        build_classroom_csv(args.kaggle, target, n=args.rows, pct_evil=args.pct_evil,
-                            random_state=args.seed, overwrite=args.force)
+        build_classroom_csv(
+            args.kaggle,
+            target,
+            n=args.rows,
+            pct_evil=args.pct_evil,
+            random_state=args.seed,
+            overwrite=args.force,
+        )
     except FileExistsError:
-        raise CourseError(f"{target} exists and was left as it is; pass --force to replace it") from None
+        raise CourseError(
+            f"{target} exists and was left as it is; pass --force to replace it"
+        ) from None
     except SampleSizeError as exc:
         raise CourseError(
             _mix_advice(args.rows, args.pct_evil, exc.available["evil"], exc.available["benign"])
@@ -163,8 +180,10 @@ def cmd_data(args) -> int:
         f"(seed {args.seed}), {int(written['evil'].sum()):,} evil (from the testing split only), "
         f"{int((written['evil'] == 0).sum()):,} benign (from all three splits)."
     )
-    print("next: set the sample sizes in the notebook's parameters cell if you want larger "
-          "ones (the seed workshop used 25,000), then run beth-course release")
+    print(
+        "next: set the sample sizes in the notebook's parameters cell if you want larger "
+        "ones (the seed workshop used 25,000), then run beth-course release"
+    )
     return 0
 
 
@@ -192,7 +211,10 @@ def cmd_autograde(args) -> int:
         progress=not args.no_progress,
     )
     if args.no_sandbox:
-        print("WARNING: graded WITHOUT the sandbox: student code ran with your rights.", file=sys.stderr)
+        print(
+            "WARNING: graded WITHOUT the sandbox: student code ran with your rights.",
+            file=sys.stderr,
+        )
     print(_graded_line(summary))
     shown = sorted(r.student for r in summary.results) + summary.skipped
     if shown:
@@ -202,13 +224,18 @@ def cmd_autograde(args) -> int:
 
 def _graded_line(summary) -> str:
     """What an autograde run did, in one sentence (nothing graded is said as such)."""
-    skipped = (f"{count(len(summary.skipped), 'submission')} already graded "
-               "(--force regrades)") if summary.skipped else ""
+    skipped = (
+        (f"{count(len(summary.skipped), 'submission')} already graded (--force regrades)")
+        if summary.skipped
+        else ""
+    )
     if not summary.results:
         return f"nothing graded: {skipped}" if skipped else "nothing graded"
     done = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts().items()))
-    return (f"graded {count(len(summary.results), 'submission')} in {summary.seconds:.0f} s on "
-            f"{summary.workers} ({done})" + (f"; skipped {skipped}" if skipped else ""))
+    return (
+        f"graded {count(len(summary.results), 'submission')} in {summary.seconds:.0f} s on "
+        f"{summary.workers} ({done})" + (f"; skipped {skipped}" if skipped else "")
+    )
 
 
 def cmd_feedback(args) -> int:
@@ -223,11 +250,15 @@ def cmd_feedback(args) -> int:
     for student in report.missing:
         print(f"  {student}: not graded yet (run beth-course autograde)", file=sys.stderr)
     for student, why in report.refused.items():
-        print(f"  {student}: NOT WRITTEN, hidden or solution text survived scrubbing: {why}",
-              file=sys.stderr)
+        print(
+            f"  {student}: NOT WRITTEN, hidden or solution text survived scrubbing: {why}",
+            file=sys.stderr,
+        )
     students = {path.parent.parent.name for path in report.written}
-    print(f"{count(len(report.written), 'feedback page')} for {count(len(students), 'student')} "
-          f"in {course.folder('feedback').relative_to(course.root)}/")
+    print(
+        f"{count(len(report.written), 'feedback page')} for {count(len(students), 'student')} "
+        f"in {course.folder('feedback').relative_to(course.root)}/"
+    )
     return 1 if report.refused or report.missing else 0
 
 
@@ -254,8 +285,10 @@ def cmd_export(args) -> int:
     from .export import fill_canvas, moodle_csv
 
     if (args.canvas is None) == (not args.moodle):
-        raise CourseError("give one of --canvas GRADEBOOK.csv (Canvas's gradebook export to "
-                          "fill) or --moodle (Moodle's grade-import CSV)")
+        raise CourseError(
+            "give one of --canvas GRADEBOOK.csv (Canvas's gradebook export to "
+            "fill) or --moodle (Moodle's grade-import CSV)"
+        )
     course = _course(args)
     options = dict(column=args.column, force=args.force, ungraded_as_zero=args.ungraded_as_zero)
     if args.canvas is not None:
@@ -275,7 +308,9 @@ def cmd_demo(args) -> int:
     demo, feedback, report = run(worked_example(), into, args.workers)
     print("\ngrades (autograded tests; the written answer is graded by hand in formgrader):")
     _print_grades(demo)
-    print(f"\nfeedback (hidden tests removed): {demo.folder('feedback')}/<student>/{demo.assignment}/")
+    print(
+        f"\nfeedback (hidden tests removed): {demo.folder('feedback')}/<student>/{demo.assignment}/"
+    )
     for path in feedback.written:
         print(f"  {path}")
     print(f"report: {report.html}\ngrades: {report.csv}")
@@ -288,40 +323,81 @@ COMMANDS = {
         "make a new course folder for a class: the BETH workshop, nbgrader_config.py, a "
         ".gitignore; no students",
         [
-            (("dir",), dict(type=Path, metavar="DIR",
-              help="the new course folder (must not exist, or be empty)")),
-            (("--shipped-rows",), dict(action="store_true",
-              help="also write source/beth_workshop/data.csv with the 6,791 real rows shipped "
-                   "with beth_helpers (default: none; build one with beth-course data, or let "
-                   "release write these)")),
+            (
+                ("dir",),
+                dict(
+                    type=Path,
+                    metavar="DIR",
+                    help="the new course folder (must not exist, or be empty)",
+                ),
+            ),
+            (
+                ("--shipped-rows",),
+                dict(
+                    action="store_true",
+                    help="also write source/beth_workshop/data.csv with the 6,791 real rows shipped "
+                    "with beth_helpers (default: none; build one with beth-course data, or let "
+                    "release write these)",
+                ),
+            ),
         ],
     ),
     "due": (
         cmd_due,
         "set (or show) the assignment's due date, kept in nbgrader's gradebook",
         [
-            (("date",), dict(nargs="?", default=None, metavar="DATE",
-              help='e.g. "2026-12-10 17:00 Europe/London" (a date without a zone is read in '
-                   "c.BethCollect.timezone, else this computer's); none: show the due date")),
+            (
+                ("date",),
+                dict(
+                    nargs="?",
+                    default=None,
+                    metavar="DATE",
+                    help='e.g. "2026-12-10 17:00 Europe/London" (a date without a zone is read in '
+                    "c.BethCollect.timezone, else this computer's); none: show the due date",
+                ),
+            ),
             (("--clear",), dict(action="store_true", help="remove the due date")),
         ],
     ),
     "release": (
         cmd_release,
         "generate the student version in release/ and check it",
-        [(("--no-validate",), dict(action="store_true",
-          help="skip running the notebook (source must pass, release must fail); quicker, "
-               "for drafts only"))],
+        [
+            (
+                ("--no-validate",),
+                dict(
+                    action="store_true",
+                    help="skip running the notebook (source must pass, release must fail); quicker, "
+                    "for drafts only",
+                ),
+            )
+        ],
     ),
     "data": (
         cmd_data,
         "build source/<assignment>/data.csv from the official Kaggle files",
         [
-            (("--kaggle",), dict(type=Path, required=True, metavar="FOLDER",
-              help="the unzipped Kaggle download (labelled_training_data.csv and its siblings)")),
-            (("--rows",), dict(type=int, default=100_000, help="rows in data.csv (default 100,000)")),
-            (("--pct-evil",), dict(type=float, default=0.25,
-              help="share of evil rows (default 0.25: room for the seed's 25,000-row samples)")),
+            (
+                ("--kaggle",),
+                dict(
+                    type=Path,
+                    required=True,
+                    metavar="FOLDER",
+                    help="the unzipped Kaggle download (labelled_training_data.csv and its siblings)",
+                ),
+            ),
+            (
+                ("--rows",),
+                dict(type=int, default=100_000, help="rows in data.csv (default 100,000)"),
+            ),
+            (
+                ("--pct-evil",),
+                dict(
+                    type=float,
+                    default=0.25,
+                    help="share of evil rows (default 0.25: room for the seed's 25,000-row samples)",
+                ),
+            ),
             (("--seed",), dict(type=int, default=0, help="random seed (default 0)")),
             (("--force",), dict(action="store_true", help="replace an existing data.csv")),
         ],
@@ -331,29 +407,66 @@ COMMANDS = {
         "file downloaded submissions (a folder or a zip) into submitted/<student>/",
         [
             (("path",), dict(type=Path, help="the download: a folder or a .zip")),
-            (("--force",), dict(action="store_true",
-              help="replace submissions already filed for the same students")),
-            (("--pattern",), dict(action="append", metavar="REGEX",
-              help="map paths to students with this regex (named group 'student') or "
-                   "preset (blackboard, canvas, moodle, folder); repeatable, tried in "
-                   "order, replaces the presets")),
+            (
+                ("--force",),
+                dict(
+                    action="store_true",
+                    help="replace submissions already filed for the same students",
+                ),
+            ),
+            (
+                ("--pattern",),
+                dict(
+                    action="append",
+                    metavar="REGEX",
+                    help="map paths to students with this regex (named group 'student') or "
+                    "preset (blackboard, canvas, moodle, folder); repeatable, tried in "
+                    "order, replaces the presets",
+                ),
+            ),
         ],
     ),
     "autograde": (
         cmd_autograde,
         "grade submitted/ into autograded/ and the gradebook, sandboxed and in parallel",
         [
-            (("--student",), dict(action="append", metavar="ID",
-              help="grade only this student (repeatable); default: everyone in submitted/")),
-            (("--workers",), dict(type=int, default=None, metavar="N",
-              help="submissions graded at once on this machine (default: number of cores)")),
-            (("--dask-scheduler",), dict(default=None, metavar="ADDRESS",
-              help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")),
-            (("--force",), dict(action="store_true",
-              help="regrade submissions that are already graded")),
-            (("--no-sandbox",), dict(action="store_true",
-              help="run student code unconfined (only where bubblewrap is unavailable and "
-                   "you trust the code)")),
+            (
+                ("--student",),
+                dict(
+                    action="append",
+                    metavar="ID",
+                    help="grade only this student (repeatable); default: everyone in submitted/",
+                ),
+            ),
+            (
+                ("--workers",),
+                dict(
+                    type=int,
+                    default=None,
+                    metavar="N",
+                    help="submissions graded at once on this machine (default: number of cores)",
+                ),
+            ),
+            (
+                ("--dask-scheduler",),
+                dict(
+                    default=None,
+                    metavar="ADDRESS",
+                    help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786",
+                ),
+            ),
+            (
+                ("--force",),
+                dict(action="store_true", help="regrade submissions that are already graded"),
+            ),
+            (
+                ("--no-sandbox",),
+                dict(
+                    action="store_true",
+                    help="run student code unconfined (only where bubblewrap is unavailable and "
+                    "you trust the code)",
+                ),
+            ),
             (("--no-progress",), dict(action="store_true", help="no progress bar")),
         ],
     ),
@@ -361,43 +474,96 @@ COMMANDS = {
         cmd_feedback,
         "write per-student HTML feedback to feedback/, hidden tests removed",
         [
-            (("--student",), dict(action="append", metavar="ID",
-              help="only this student (repeatable); default: everyone graded")),
-            (("--ungraded",), dict(choices=("show", "hold"), default="show",
-              help="answers still to grade by hand: show them as not graded yet (default), "
-                   "or hold the page back until they are graded")),
+            (
+                ("--student",),
+                dict(
+                    action="append",
+                    metavar="ID",
+                    help="only this student (repeatable); default: everyone graded",
+                ),
+            ),
+            (
+                ("--ungraded",),
+                dict(
+                    choices=("show", "hold"),
+                    default="show",
+                    help="answers still to grade by hand: show them as not graded yet (default), "
+                    "or hold the page back until they are graded",
+                ),
+            ),
         ],
     ),
     "report": (
         cmd_report,
         "write grades.csv and report.html (score distribution, pass rates, failures)",
-        [(("--output-dir",), dict(type=Path, default=None, metavar="DIR",
-          help="where to write them (default: the course directory)"))],
+        [
+            (
+                ("--output-dir",),
+                dict(
+                    type=Path,
+                    default=None,
+                    metavar="DIR",
+                    help="where to write them (default: the course directory)",
+                ),
+            )
+        ],
     ),
     "roster": (
         cmd_roster,
         "put students' names and emails from an LMS roster CSV into the gradebook",
-        [(("file",), dict(type=Path, metavar="FILE",
-          help="the roster as exported: Canvas gradebook export, Moodle grading worksheet "
-               "or participants list, Blackboard Grade Centre download"))],
+        [
+            (
+                ("file",),
+                dict(
+                    type=Path,
+                    metavar="FILE",
+                    help="the roster as exported: Canvas gradebook export, Moodle grading worksheet "
+                    "or participants list, Blackboard Grade Centre download",
+                ),
+            )
+        ],
     ),
     "export": (
         cmd_export,
         "write this assignment's grades as a file the LMS imports (Canvas, Moodle)",
         [
-            (("--canvas",), dict(type=Path, metavar="GRADEBOOK.csv",
-              help="fill this assignment's column of this Canvas gradebook export")),
-            (("--moodle",), dict(action="store_true",
-              help="write Moodle's grade-import CSV (Email address, grade)")),
-            (("-o", "--output"), dict(type=Path, required=True, metavar="OUT.csv",
-              help="the file to write")),
-            (("--column",), dict(default=None, metavar="HEADER",
-              help="Canvas: the exact header of the column to fill (default: the one named "
-                   "after the assignment); Moodle: the grade column's header")),
+            (
+                ("--canvas",),
+                dict(
+                    type=Path,
+                    metavar="GRADEBOOK.csv",
+                    help="fill this assignment's column of this Canvas gradebook export",
+                ),
+            ),
+            (
+                ("--moodle",),
+                dict(
+                    action="store_true",
+                    help="write Moodle's grade-import CSV (Email address, grade)",
+                ),
+            ),
+            (
+                ("-o", "--output"),
+                dict(type=Path, required=True, metavar="OUT.csv", help="the file to write"),
+            ),
+            (
+                ("--column",),
+                dict(
+                    default=None,
+                    metavar="HEADER",
+                    help="Canvas: the exact header of the column to fill (default: the one named "
+                    "after the assignment); Moodle: the grade column's header",
+                ),
+            ),
             (("--force",), dict(action="store_true", help="replace OUT.csv if it exists")),
-            (("--ungraded-as-zero",), dict(action="store_true",
-              help="export even if some answers are not graded by hand yet, counting them as 0 "
-                   "(default: refuse and list them)")),
+            (
+                ("--ungraded-as-zero",),
+                dict(
+                    action="store_true",
+                    help="export even if some answers are not graded by hand yet, counting them as 0 "
+                    "(default: refuse and list them)",
+                ),
+            ),
         ],
     ),
     "demo": (
@@ -405,10 +571,24 @@ COMMANDS = {
         "release, autograde, feedback and report for the repository's fictional students "
         "(its worked example, whatever --course says), in a scratch copy",
         [
-            (("--into",), dict(type=Path, default=None, metavar="DIR",
-              help="scratch folder (default: demo-course/ in the repository); replaced each run")),
-            (("--workers",), dict(type=int, default=None, metavar="N",
-              help="submissions graded at once (default: number of cores)")),
+            (
+                ("--into",),
+                dict(
+                    type=Path,
+                    default=None,
+                    metavar="DIR",
+                    help="scratch folder (default: demo-course/ in the repository); replaced each run",
+                ),
+            ),
+            (
+                ("--workers",),
+                dict(
+                    type=int,
+                    default=None,
+                    metavar="N",
+                    help="submissions graded at once (default: number of cores)",
+                ),
+            ),
         ],
     ),
 }
@@ -420,15 +600,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Release, collect, grade and report the BETH workshop course (on nbgrader).",
     )
     parser.add_argument(
-        "--course", type=Path, default=None,
+        "--course",
+        type=Path,
+        default=None,
         help="the course directory (default: the one containing the current folder)",
     )
     parser.add_argument(
-        "--assignment", default=None, metavar="NAME",
+        "--assignment",
+        default=None,
+        metavar="NAME",
         help="the assignment (a folder of source/); needed when there are several",
     )
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show nbgrader's own log (every file it copies)"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show nbgrader's own log (every file it copies)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (func, help_text, options) in COMMANDS.items():

@@ -49,7 +49,7 @@ def _only_assignment(root: Path) -> str:
     )
 
 
-def worked_example() -> "Course":
+def worked_example() -> Course:
     """The repository's own course: the BETH workshop and its fictional students.
 
     Raises `CourseError` when beth-course was installed without the repository (a wheel).
@@ -58,7 +58,7 @@ def worked_example() -> "Course":
     if not (notebook.is_file() and (REPOSITORY / "nbgrader_config.py").is_file()):
         raise CourseError(
             f"the BETH workshop is not beside this beth-course ({notebook} is missing): install "
-            "beth-course from a clone of its repository (pip install -e \".[course]\" there)"
+            'beth-course from a clone of its repository (pip install -e ".[course]" there)'
         )
     return Course(REPOSITORY, ASSIGNMENT, ASSIGNMENT)
 
@@ -84,7 +84,7 @@ class Course:
             object.__setattr__(self, "notebook", found[0] if len(found) == 1 else self.assignment)
 
     @classmethod
-    def find(cls, start: Path | str | None = None, assignment: str | None = None) -> "Course":
+    def find(cls, start: Path | str | None = None, assignment: str | None = None) -> Course:
         """The course at ``start`` or the nearest folder above it with ``nbgrader_config.py``.
 
         ``assignment`` may be left out when ``source/`` holds one assignment; with several,

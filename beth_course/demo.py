@@ -42,8 +42,8 @@ def prepare(course: Course, into: Path, students: tuple[str, ...] = FICTIONAL_ST
 
 def run(course: Course, into: Path, workers: int | None, out=None) -> Course:
     from .feedback import generate
-    from .grading.runner import autograde
     from .grading.bwrap import bwrap_status
+    from .grading.runner import autograde
     from .release import release
     from .report import write_report
 

@@ -45,8 +45,17 @@ from .lms_csv import Table, read_table, write_table
 from .roster import canvas_name, display_name, is_canvas_student_row, plural
 
 _TITLE_WITH_ID = re.compile(r"(?P<title>.*) \((?P<id>\d+)\)\Z")
-_CANVAS_STUDENT_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID",
-                           "SIS Login ID", "Integration ID", "Root Account", "Section")
+_CANVAS_STUDENT_COLUMNS = (
+    "Student",
+    "LastName",
+    "FirstName",
+    "ID",
+    "SIS User ID",
+    "SIS Login ID",
+    "Integration ID",
+    "Root Account",
+    "Section",
+)
 
 
 @dataclass(frozen=True)
@@ -93,8 +102,11 @@ def assignment_grades(course: Course) -> tuple[list[Grade], float]:
 
     if not course.gradebook_path.exists():
         raise CourseError("there is no gradebook yet: run beth-course release, then autograde")
-    failed = {s for s, row in statuses(course.gradebook_path, course.assignment).items()
-              if row["status"] == "error"}
+    failed = {
+        s
+        for s, row in statuses(course.gradebook_path, course.assignment).items()
+        if row["status"] == "error"
+    }
     with Gradebook(course.db_url) as gb:
         try:
             assignment = gb.find_assignment(course.assignment)
@@ -110,8 +122,15 @@ def _grade(submission, failed: bool) -> Grade:
     person = submission.student
     pending = any(_pending(g) for nb in submission.notebooks for g in nb.grades)
     points = max(0.0, submission.score - submission.late_submission_penalty)
-    return Grade(person.id, display_name(person.first_name, person.last_name),
-                 person.email or "", person.lms_user_id or person.id, points, pending, failed)
+    return Grade(
+        person.id,
+        display_name(person.first_name, person.last_name),
+        person.email or "",
+        person.lms_user_id or person.id,
+        points,
+        pending,
+        failed,
+    )
 
 
 @dataclass
@@ -143,21 +162,29 @@ class ExportReport:
 
     def lines(self) -> list[str]:
         """A human summary: what was written, what was not and what to do, then how to import."""
-        out = [f"wrote {plural(len(self.written), 'grade')} into the column {self.column!r} "
-               f"of {self.output}"]
+        out = [
+            f"wrote {plural(len(self.written), 'grade')} into the column {self.column!r} "
+            f"of {self.output}"
+        ]
         if self.zeroed:
-            out.append("WARNING, written answers not graded yet counted as 0 for: "
-                       + ", ".join(self.zeroed))
+            out.append(
+                "WARNING, written answers not graded yet counted as 0 for: "
+                + ", ".join(self.zeroed)
+            )
         out += [f"NOT EXPORTED, {who}: {why}" for who, why in self.unmatched.items()]
         if self.unmatched:
             out.append("  " + self.todo + "; nothing is guessed from names")
         if self.failed:
-            out.append("NOT EXPORTED, grading ended in an error for: " + ", ".join(self.failed)
-                       + "; regrade them (beth-course autograde --student ID --force)")
+            out.append(
+                "NOT EXPORTED, grading ended in an error for: "
+                + ", ".join(self.failed)
+                + "; regrade them (beth-course autograde --student ID --force)"
+            )
         if self.left_as_is:
-            out.append(f"no graded submission here for {plural(len(self.left_as_is), 'row')} "
-                       "of the LMS's file (their cells left as they were): "
-                       + "; ".join(self.left_as_is))
+            out.append(
+                f"no graded submission here for {plural(len(self.left_as_is), 'row')} "
+                "of the LMS's file (their cells left as they were): " + "; ".join(self.left_as_is)
+            )
         return out + [f"next: {self.next_step}"]
 
 
@@ -207,19 +234,28 @@ def canvas_column(table: Table, assignment: str, header: str | None = None) -> i
     if header is not None:
         found = [i for i, h in enumerate(table.header) if h == header]
     else:
-        found = [i for i, h in enumerate(table.header) if h == assignment or (
-            (m := _TITLE_WITH_ID.fullmatch(h)) is not None and m["title"] == assignment)]
+        found = [
+            i
+            for i, h in enumerate(table.header)
+            if h == assignment
+            or ((m := _TITLE_WITH_ID.fullmatch(h)) is not None and m["title"] == assignment)
+        ]
     if len(found) == 1 and table.header[found[0]] in _CANVAS_STUDENT_COLUMNS:
-        raise CourseError(f"{table.header[found[0]]!r} is a column about the student, not an "
-                          f"assignment's; its assignment columns: {'; '.join(titled) or 'none'}")
+        raise CourseError(
+            f"{table.header[found[0]]!r} is a column about the student, not an "
+            f"assignment's; its assignment columns: {'; '.join(titled) or 'none'}"
+        )
     if len(found) == 1:
         return found[0]
-    what = f"a column headed {header!r}" if header is not None else (
-        f"one column for the assignment {assignment!r} (Canvas heads it \"{assignment} (id)\")")
+    what = (
+        f"a column headed {header!r}"
+        if header is not None
+        else (f'one column for the assignment {assignment!r} (Canvas heads it "{assignment} (id)")')
+    )
     raise CourseError(
         f"{table.source} has {len(found) if len(found) > 1 else 'no'} such column: expected "
         f"{what}. Its assignment columns: {'; '.join(titled) or 'none'}. "
-        "Pass --column \"exact header\" to choose one"
+        'Pass --column "exact header" to choose one'
     )
 
 
@@ -232,8 +268,10 @@ def check_points(table: Table, at: int, maximum: float) -> None:
             continue
         value = row[at].strip() if at < len(row) else ""
         if "read only" in value:
-            raise CourseError(f"the column {header!r} is read-only in Canvas (a total): "
-                              "choose the assignment's own column with --column")
+            raise CourseError(
+                f"the column {header!r} is read-only in Canvas (a total): "
+                "choose the assignment's own column with --column"
+            )
         try:
             points = float(value.replace(",", "."))
         except ValueError:
@@ -263,8 +301,15 @@ def _canvas_label(table: Table, row: list[str]) -> str:
     return f"{display_name(first, last)} (ID {table.cell(row, 'ID')})"
 
 
-def fill_canvas(course: Course, gradebook_csv: Path, output: Path, *, column: str | None = None,
-                force: bool = False, ungraded_as_zero: bool = False) -> ExportReport:
+def fill_canvas(
+    course: Course,
+    gradebook_csv: Path,
+    output: Path,
+    *,
+    column: str | None = None,
+    force: bool = False,
+    ungraded_as_zero: bool = False,
+) -> ExportReport:
     """Write a copy of a Canvas gradebook export with this assignment's column filled.
 
     Parameters
@@ -305,13 +350,18 @@ def fill_canvas(course: Course, gradebook_csv: Path, output: Path, *, column: st
     check_canvas(table)
     at = canvas_column(table, course.assignment, column)
     check_points(table, at, maximum)
-    report = ExportReport("Canvas", Path(output), table.header[at], failed=failed,
-                          todo=f"their id is not a Canvas user id in {gradebook_csv}: collect the "
-                          "Canvas download with the canvas preset (it files students under their "
-                          "Canvas user id), check they are in the exported sections, or enter "
-                          "their grade in Canvas by hand",
-                          next_step=f"in Canvas, Grades > Import, choose {output}, check the "
-                          "changes shown, then upload")
+    report = ExportReport(
+        "Canvas",
+        Path(output),
+        table.header[at],
+        failed=failed,
+        todo=f"their id is not a Canvas user id in {gradebook_csv}: collect the "
+        "Canvas download with the canvas preset (it files students under their "
+        "Canvas user id), check they are in the exported sections, or enter "
+        "their grade in Canvas by hand",
+        next_step=f"in Canvas, Grades > Import, choose {output}, check the "
+        "changes shown, then upload",
+    )
     by_id = _by_lms_id(grades, report)
     for row in table.rows:
         if not is_canvas_student_row(row):
@@ -334,8 +384,14 @@ def fill_canvas(course: Course, gradebook_csv: Path, output: Path, *, column: st
 MOODLE_ID_COLUMN = "Email address"
 
 
-def moodle_csv(course: Course, output: Path, *, column: str | None = None, force: bool = False,
-               ungraded_as_zero: bool = False) -> ExportReport:
+def moodle_csv(
+    course: Course,
+    output: Path,
+    *,
+    column: str | None = None,
+    force: bool = False,
+    ungraded_as_zero: bool = False,
+) -> ExportReport:
     """Write the CSV Moodle's grade import reads: ``"Email address","<column>"``.
 
     Parameters
@@ -362,14 +418,19 @@ def moodle_csv(course: Course, output: Path, *, column: str | None = None, force
     """
     grades, _maximum, failed = exportable(course, ungraded_as_zero)
     header = column or course.assignment
-    report = ExportReport("Moodle", Path(output), header, failed=failed,
-                          todo="Moodle's import needs an email for each student: import the "
-                          "assignment's grading worksheet (beth-course roster WORKSHEET.csv; in "
-                          "Moodle, View all submissions > Download grading worksheet) and export "
-                          "again, or enter their grade in Moodle by hand",
-                          next_step=f"in Moodle, Grades > Import > CSV file, upload {output}; "
-                          f"Identify user by: map from {MOODLE_ID_COLUMN!r} to Email address; "
-                          f"map {header!r} to the assignment's grade item")
+    report = ExportReport(
+        "Moodle",
+        Path(output),
+        header,
+        failed=failed,
+        todo="Moodle's import needs an email for each student: import the "
+        "assignment's grading worksheet (beth-course roster WORKSHEET.csv; in "
+        "Moodle, View all submissions > Download grading worksheet) and export "
+        "again, or enter their grade in Moodle by hand",
+        next_step=f"in Moodle, Grades > Import > CSV file, upload {output}; "
+        f"Identify user by: map from {MOODLE_ID_COLUMN!r} to Email address; "
+        f"map {header!r} to the assignment's grade item",
+    )
     owners: dict[str, list[Grade]] = {}
     for grade in grades:
         if grade.email:

@@ -48,8 +48,18 @@ from .late import refresh_penalties
 from .pages import CSP_META, with_csp
 from .wording import count
 
-__all__ = ["HIDDEN_NOTE", "FeedbackReport", "PageHeld", "PageRefused", "generate", "html_text",
-           "mark_ungraded", "scrub", "student_text", "ungraded_cells"]
+__all__ = [
+    "HIDDEN_NOTE",
+    "FeedbackReport",
+    "PageHeld",
+    "PageRefused",
+    "generate",
+    "html_text",
+    "mark_ungraded",
+    "scrub",
+    "student_text",
+    "ungraded_cells",
+]
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -87,11 +97,19 @@ def mark_ungraded(nb: nbformat.NotebookNode, pending: dict[str, float]) -> nbfor
         meta = nb.cells[index].metadata.get("nbgrader", {})
         if meta.get("grade") and meta.get("grade_id") in pending:
             meta["grade"] = False
-            _note(nb, index, f"**Not graded yet** ({count(pending[meta['grade_id']], 'point')}): "
-                             "your instructor grades this answer by hand.")
-    _note(nb, 0, "**Not everything is graded yet.** Answers your instructor grades by hand and "
-                 f"has not graded yet are worth {count(sum(pending.values()), 'point')}; the score "
-                 "above counts them as 0 until then.")
+            _note(
+                nb,
+                index,
+                f"**Not graded yet** ({count(pending[meta['grade_id']], 'point')}): "
+                "your instructor grades this answer by hand.",
+            )
+    _note(
+        nb,
+        0,
+        "**Not everything is graded yet.** Answers your instructor grades by hand and "
+        f"has not graded yet are worth {count(sum(pending.values()), 'point')}; the score "
+        "above counts them as 0 until then.",
+    )
     return nb
 
 
@@ -125,7 +143,7 @@ def _ungradable_page(course: Course, student: str, info: dict, name: str) -> Pat
     out = target / f"{name}.html"
     esc = html.escape
     out.write_text(
-        f"<!DOCTYPE html>\n<html lang=\"en\"><head>{CSP_META}<meta charset=\"utf-8\">"
+        f'<!DOCTYPE html>\n<html lang="en"><head>{CSP_META}<meta charset="utf-8">'
         f"<title>{esc(course.assignment)}: {esc(student)}</title></head><body>\n"
         f"<h1>{esc(course.assignment)}: feedback for {esc(student)}</h1>\n"
         f"<p>Your submission could not be graded ({esc(info['status'].replace('_', ' '))}): "
@@ -168,8 +186,11 @@ def _converter(course: Course, student: str, root: Path):
     from traitlets.config import Config
 
     config = course.config()
-    config.merge(Config({"CourseDirectory": {"root": str(root)},
-                         "HTMLExporter": {"template_name": "feedback"}}))
+    config.merge(
+        Config(
+            {"CourseDirectory": {"root": str(root)}, "HTMLExporter": {"template_name": "feedback"}}
+        )
+    )
     coursedir = course.coursedir(config)
     coursedir.root = str(root)
     coursedir.db_url = course.db_url
@@ -198,14 +219,22 @@ def _render(course: Course, student: str, name: str, nb: nbformat.NotebookNode) 
         return with_csp(page_path.read_text(encoding="utf-8"))
 
 
-def _page(course: Course, student: str, name: str, secrets: dict[str, str], status: dict | None,
-          ungraded: str = "show") -> str:
+def _page(
+    course: Course,
+    student: str,
+    name: str,
+    secrets: dict[str, str],
+    status: dict | None,
+    ungraded: str = "show",
+) -> str:
     """A student's checked feedback page; raises `PageRefused`, `HiddenTestsLeaked` or
     (``ungraded="hold"`` and answers still to grade) `PageHeld`."""
     pending = ungraded_cells(course, student, name)
     if pending and ungraded == "hold":
-        raise PageHeld(f"{count(len(pending), 'answer')} ({count(sum(pending.values()), 'point')}) "
-                       f"of {name}.ipynb still to grade by hand")
+        raise PageHeld(
+            f"{count(len(pending), 'answer')} ({count(sum(pending.values()), 'point')}) "
+            f"of {name}.ipynb still to grade by hand"
+        )
     nb = notebooks.read(course.folder("autograded", student) / f"{name}.ipynb")
     # A line the student wrote is theirs, even where it matches the solution.
     own = student_text(nb)
@@ -228,7 +257,9 @@ def _secrets(course: Course) -> dict[str, str]:
     return secrets
 
 
-def generate(course: Course, students: list[str] | None = None, ungraded: str = "show") -> FeedbackReport:
+def generate(
+    course: Course, students: list[str] | None = None, ungraded: str = "show"
+) -> FeedbackReport:
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students, one
     page per notebook of the assignment.
 
@@ -270,8 +301,15 @@ def _refuse_unknown(course: Course, chosen: list[str], known: set[str]) -> None:
         )
 
 
-def _write_page(course: Course, student: str, name: str, secrets, status, report: FeedbackReport,
-                ungraded: str = "show") -> None:
+def _write_page(
+    course: Course,
+    student: str,
+    name: str,
+    secrets,
+    status,
+    report: FeedbackReport,
+    ungraded: str = "show",
+) -> None:
     out = course.folder("feedback", student) / f"{name}.html"
     try:
         page = _page(course, student, name, secrets, status, ungraded)

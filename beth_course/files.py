@@ -44,17 +44,24 @@ def read_regular(path: Path, limit: int = MAX_SUBMISSION_FILE) -> bytes:
         os.close(fd)
 
 
-def regular_files(folder: Path, skip: tuple[str, ...] = (".ipynb_checkpoints",)) -> dict[str, bytes]:
+def regular_files(
+    folder: Path, skip: tuple[str, ...] = (".ipynb_checkpoints",)
+) -> dict[str, bytes]:
     """``{relative path: bytes}`` of the regular files under ``folder``; links (to files
     or folders), special files and files over the size limit are left out."""
     found: dict[str, bytes] = {}
     for parent, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in skip and not os.path.islink(os.path.join(parent, d)))
+        dirs[:] = sorted(
+            d for d in dirs if d not in skip and not os.path.islink(os.path.join(parent, d))
+        )
         for name in sorted(files):
             path = Path(parent, name)
             try:
                 found[path.relative_to(folder).as_posix()] = read_regular(path)
-            except (NotRegular, OSError):  # a link (ELOOP), a FIFO, too large: not the student's file
+            except (
+                NotRegular,
+                OSError,
+            ):  # a link (ELOOP), a FIFO, too large: not the student's file
                 continue
     return found
 

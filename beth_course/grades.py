@@ -64,9 +64,16 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
             except MissingEntry:
                 continue
             person = submission.student
-            row = dict(student=student, name=display_name(person.first_name, person.last_name),
-                       auto_score=0.0, auto_max=0.0, manual_score=0.0, manual_max=0.0,
-                       needs_manual=False, cells={})
+            row = dict(
+                student=student,
+                name=display_name(person.first_name, person.last_name),
+                auto_score=0.0,
+                auto_max=0.0,
+                manual_score=0.0,
+                manual_max=0.0,
+                needs_manual=False,
+                cells={},
+            )
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     kind = "manual" if (notebook.name, grade.name) in manual else "auto"
@@ -104,8 +111,11 @@ def late_cell(row: dict) -> str:
 def _columns(row: dict, late: bool) -> dict[str, str]:
     """The summary table's cells for one row, by column header."""
     status = row["status"] + (f": {row['reason']}" if row["reason"] else "")
-    cells = {"student": row["student"], "auto": f"{row['auto_score']:g}/{row['auto_max']:g}",
-             "manual": manual_text(row)}
+    cells = {
+        "student": row["student"],
+        "auto": f"{row['auto_score']:g}/{row['auto_max']:g}",
+        "manual": manual_text(row),
+    }
     if late:
         cells["late"] = late_cell(row)
     return {**cells, "status": status}
@@ -131,8 +141,10 @@ def summary_lines(rows: list[dict]) -> list[str]:
     widths = {h: max([len(h)] + [len(c[h]) for c in cells]) for h in headers}
 
     def line(values: dict[str, str]) -> str:
-        parts = [values[h].rjust(widths[h]) if h in _RIGHT else values[h].ljust(widths[h])
-                 for h in headers]
+        parts = [
+            values[h].rjust(widths[h]) if h in _RIGHT else values[h].ljust(widths[h])
+            for h in headers
+        ]
         return "  ".join(parts).rstrip()
 
     return [line({h: h for h in headers})] + [line(c) for c in cells]

@@ -87,11 +87,20 @@ _HTML_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.ite
 _HTML_ATTRIBUTES.setdefault("table", set()).add("border")  # pandas writes border="1"
 _HTML_ATTRIBUTES["*"] = {"title", "style"}
 # Properties that cannot hold a url() and cannot move an element over the page.
-_STYLE_PROPERTIES = {"text-align", "vertical-align", "font-weight", "font-style", "color",
-                     "background-color", "white-space", "text-decoration"}
+_STYLE_PROPERTIES = {
+    "text-align",
+    "vertical-align",
+    "font-weight",
+    "font-style",
+    "color",
+    "background-color",
+    "white-space",
+    "text-decoration",
+}
 _URL_SCHEMES = {"http", "https", "mailto", "data"}  # data: is narrowed by _html_attribute
-_RASTER_DATA_URL = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z",
-                              re.IGNORECASE)
+_RASTER_DATA_URL = re.compile(
+    r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z", re.IGNORECASE
+)
 
 
 def _html_attribute(tag: str, name: str, value: str) -> str | None:
@@ -128,15 +137,42 @@ _LINK_SCHEMES = {"http", "https", "mailto"}
 _ATTACHMENT = "attachment:"
 # Every kind of token nbconvert's parser makes that renders as escaped text or fixed markup.
 _SAFE_TOKENS = {
-    "blank_line", "block_code", "block_math", "block_quote", "block_text", "codespan",
-    "def_list", "def_list_head", "def_list_item", "emphasis", "heading", "image",
-    "inline_math", "latex_environment", "linebreak", "link", "list", "list_item",
-    "multiline_math", "paragraph", "softbreak", "strikethrough", "strong", "table",
-    "table_body", "table_cell", "table_head", "table_row", "task_list_item", "text",
+    "blank_line",
+    "block_code",
+    "block_math",
+    "block_quote",
+    "block_text",
+    "codespan",
+    "def_list",
+    "def_list_head",
+    "def_list_item",
+    "emphasis",
+    "heading",
+    "image",
+    "inline_math",
+    "latex_environment",
+    "linebreak",
+    "link",
+    "list",
+    "list_item",
+    "multiline_math",
+    "paragraph",
+    "softbreak",
+    "strikethrough",
+    "strong",
+    "table",
+    "table_body",
+    "table_cell",
+    "table_head",
+    "table_row",
+    "task_list_item",
+    "text",
     "thematic_break",
 }
-SHOWN_AS_SOURCE = ("*(beth-course: shown as written, because it contains HTML, a link or an "
-                   "image that graded copies do not render.)*")
+SHOWN_AS_SOURCE = (
+    "*(beth-course: shown as written, because it contains HTML, a link or an "
+    "image that graded copies do not render.)*"
+)
 
 
 def _scheme(url: str) -> str | None:
@@ -153,7 +189,7 @@ def _safe_link(url: str) -> bool:
 
 def _safe_image(url: str, attachments: dict) -> bool:
     if url.startswith(_ATTACHMENT):  # nbconvert's own test, on the raw URL
-        return url[len(_ATTACHMENT):] in attachments
+        return url[len(_ATTACHMENT) :] in attachments
     scheme = _scheme(url)
     if scheme == "data":
         return bool(_RASTER_DATA_URL.match(html.unescape(html.unescape(url)).strip()))
@@ -164,8 +200,10 @@ def _tokens(source: str) -> list[dict[str, Any]]:
     """The syntax tree nbconvert's markdown filter builds for ``source``."""
     tokens = MarkdownWithMath(renderer=None)(source)
     if not isinstance(tokens, list):
-        raise RuntimeError("nbconvert's markdown parser did not return a syntax tree: "
-                           "beth_course.inert needs mistune 3")
+        raise RuntimeError(
+            "nbconvert's markdown parser did not return a syntax tree: "
+            "beth_course.inert needs mistune 3"
+        )
     return tokens
 
 
@@ -373,8 +411,11 @@ def _inert_attachments(cell: NotebookNode) -> None:
     cleaned = {}
     if isinstance(attachments, dict):
         for name, bundle in attachments.items():
-            images = {mime: value for mime, value in (bundle or {}).items()
-                      if mime in _ATTACHMENT_TYPES and _is_base64(value)}
+            images = {
+                mime: value
+                for mime, value in (bundle or {}).items()
+                if mime in _ATTACHMENT_TYPES and _is_base64(value)
+            }
             if images:
                 cleaned[name] = images
     if cleaned:

@@ -29,9 +29,8 @@ import math
 import re
 from datetime import datetime, timezone, tzinfo
 
-from traitlets import Float
-
 from nbgrader.plugins import BasePlugin
+from traitlets import Float
 
 from .course import Course, CourseError
 
@@ -53,11 +52,17 @@ class PercentPerDay(BasePlugin):
     [None, 0.8, 1.6]
     """
 
-    percent = Float(10.0, help="Percent of the notebook's score taken off per day late (a "
-                    "started day counts as a day).").tag(config=True)
-    grace_minutes = Float(0.0, help="Minutes after the due date still counted as on time "
-                          "(for slow uploads); lateness is counted from the due date "
-                          "itself past them.").tag(config=True)
+    percent = Float(
+        10.0,
+        help="Percent of the notebook's score taken off per day late (a "
+        "started day counts as a day).",
+    ).tag(config=True)
+    grace_minutes = Float(
+        0.0,
+        help="Minutes after the due date still counted as on time "
+        "(for slow uploads); lateness is counted from the due date "
+        "itself past them.",
+    ).tag(config=True)
     max_percent = Float(100.0, help="The most taken off, in percent of the score.").tag(config=True)
 
     def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float):
@@ -69,8 +74,10 @@ class PercentPerDay(BasePlugin):
 
     def describe(self) -> str:
         grace = f" after {self.grace_minutes:g} minutes' grace" if self.grace_minutes else ""
-        return (f"{self.percent:g}% of the score per day late (a started day counts){grace}, "
-                f"at most {self.max_percent:g}%")
+        return (
+            f"{self.percent:g}% of the score per day late (a started day counts){grace}, "
+            f"at most {self.max_percent:g}%"
+        )
 
 
 class Penalties:
@@ -100,7 +107,9 @@ class Penalties:
             notebook.late_submission_penalty = None
             if seconds <= 0:
                 continue
-            penalty = self.plugin.late_submission_penalty(submission.student.id, notebook.score, seconds)
+            penalty = self.plugin.late_submission_penalty(
+                submission.student.id, notebook.score, seconds
+            )
             if penalty is not None:
                 notebook.late_submission_penalty = min(max(penalty, 0.0), notebook.score)
 
@@ -109,8 +118,10 @@ class Penalties:
         if hasattr(self.plugin, "describe"):
             return self.plugin.describe()
         method = getattr(self.plugin, "penalty_method", None)
-        return {"none": "none, lateness is reported and nothing is taken off",
-                "zero": "zero, a late notebook scores 0"}.get(method, type(self.plugin).__name__)
+        return {
+            "none": "none, lateness is reported and nothing is taken off",
+            "zero": "zero, a late notebook scores 0",
+        }.get(method, type(self.plugin).__name__)
 
 
 def refresh_penalties(course: Course, penalties: Penalties | None = None) -> int:

@@ -86,7 +86,7 @@ def read_table(path: Path) -> Table:
     except UnicodeDecodeError:
         raise CourseError(
             f"{path} is not UTF-8 or UTF-16 text (a spreadsheet saved it in another "
-            "encoding?): download it from the LMS again, or save it as \"CSV UTF-8\""
+            'encoding?): download it from the LMS again, or save it as "CSV UTF-8"'
         ) from None
     text = text.lstrip("\ufeff")
     lines = text.splitlines()
@@ -94,8 +94,14 @@ def read_table(path: Path) -> Table:
         raise CourseError(f"{path} is empty or has no header line: download it from the LMS again")
     delimiter = max(_DELIMITERS, key=lambda d: len(next(csv.reader([lines[0]], delimiter=d))))
     rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
-    return Table(header=rows[0], rows=rows[1:], encoding=encoding, delimiter=delimiter,
-                 newline="\r\n" if "\r\n" in text else "\n", source=str(path))
+    return Table(
+        header=rows[0],
+        rows=rows[1:],
+        encoding=encoding,
+        delimiter=delimiter,
+        newline="\r\n" if "\r\n" in text else "\n",
+        source=str(path),
+    )
 
 
 def write_table(table: Table, path: Path, force: bool = False) -> None:

@@ -96,7 +96,9 @@ def secret_lines(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     return {line: kind for line, kind in secret.items() if line not in public_text}
 
 
-def dictated_lines(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> list[str]:
+def dictated_lines(
+    source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode
+) -> list[str]:
     """Solution lines that the released notebook spells out anyway (in a task's text, a
     comment or a test's message), so a student could copy their own instructions."""
     solution: set[str] = set()

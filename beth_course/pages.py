@@ -36,4 +36,4 @@ def with_csp(page: str) -> str:
     match = _HEAD.search(page)
     if match is None:
         raise ValueError("this page has no <head>: cannot add the Content-Security-Policy")
-    return page[: match.end()] + CSP_META + page[match.end():]
+    return page[: match.end()] + CSP_META + page[match.end() :]

@@ -41,37 +41,56 @@ class ReleaseReport:
     def lines(self, course: Course) -> list[str]:
         out = []
         if self.cleared_source_outputs:
-            out.append(f"normalised source/{course.assignment}/: cleared "
-                       f"{self.cleared_source_outputs} outputs (source notebooks carry none)")
+            out.append(
+                f"normalised source/{course.assignment}/: cleared "
+                f"{self.cleared_source_outputs} outputs (source notebooks carry none)"
+            )
         if self.wrote_data_csv:
-            out.append("source had no data.csv: wrote the 6,791 real rows shipped with beth_helpers")
+            out.append(
+                "source had no data.csv: wrote the 6,791 real rows shipped with beth_helpers"
+            )
         if self.source_tests_passed:
             out.append(f"source validates: all {self.source_tests_passed} test cells pass")
         if self.release_tests_failed:
-            out.append(f"release fails validation as it must: all {self.release_tests_failed} "
-                       "test cells fail without the solutions")
+            out.append(
+                f"release fails validation as it must: all {self.release_tests_failed} "
+                "test cells fail without the solutions"
+            )
         out.append("no solution or hidden-test line appears anywhere in release/")
-        out += [f"WARNING: the release spells out a line of a solution (copying it does the "
-                f"task): {line[:100]}" for line in self.dictated]
-        out += [f"WARNING: {name} changes the student's own variables, so it runs in the "
-                "student's kernel as in plain nbgrader: its hidden tests reach the student and "
-                "its points can be forged (README, Security model)" for name in self.kernel_tests]
+        out += [
+            f"WARNING: the release spells out a line of a solution (copying it does the "
+            f"task): {line[:100]}"
+            for line in self.dictated
+        ]
+        out += [
+            f"WARNING: {name} changes the student's own variables, so it runs in the "
+            "student's kernel as in plain nbgrader: its hidden tests reach the student and "
+            "its points can be forged (README, Security model)"
+            for name in self.kernel_tests
+        ]
         folder = course.folder("release").relative_to(course.root)
         out.append(f"{folder}/: " + ", ".join(self.files))
         return out
 
 
 def _test_cells(nb) -> list:
-    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata["nbgrader"].get("solution")]
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata["nbgrader"].get("solution")
+    ]
 
 
 def uses_beth_helpers(course: Course) -> bool:
     """Whether the assignment's notebooks import beth_helpers (and so need its wheel)."""
-    return any(_USES_HELPERS.search(cell.source)
-               for name in course.notebooks
-               for cell in notebooks.read(course.folder("source") / f"{name}.ipynb").cells
-               if cell.cell_type == "code")
+    return any(
+        _USES_HELPERS.search(cell.source)
+        for name in course.notebooks
+        for cell in notebooks.read(course.folder("source") / f"{name}.ipynb").cells
+        if cell.cell_type == "code"
+    )
 
 
 def _validate(course: Course, folder: Path, name: str, invert: bool) -> dict:
@@ -103,8 +122,11 @@ def _normalise_sources(course: Course, report: ReleaseReport) -> dict:
         nb, cleared = notebooks.normalize(_read_source(path))
         notebooks.write(nb, path)
         report.cleared_source_outputs += cleared
-        report.kernel_tests += [f"{name}.ipynb: {c.metadata['nbgrader']['grade_id']}"
-                                for c in _test_cells(nb) if changed_student_names(c.source)]
+        report.kernel_tests += [
+            f"{name}.ipynb: {c.metadata['nbgrader']['grade_id']}"
+            for c in _test_cells(nb)
+            if changed_student_names(c.source)
+        ]
         sources[name] = nb
     return sources
 
@@ -173,12 +195,16 @@ def release(course: Course, validate: bool = True) -> ReleaseReport:
     if helpers:
         from beth_helpers import __version__
 
-        build_wheel(Path(__import__("beth_helpers").__file__).parent, course.folder("release"), __version__)
+        build_wheel(
+            Path(__import__("beth_helpers").__file__).parent, course.folder("release"), __version__
+        )
     if validate:
         _check_release(course, sources, report)
     _refuse_leaks(course)
     for name, nb in sources.items():
-        report.dictated += notebooks.dictated_lines(nb, notebooks.read(course.folder("release") / f"{name}.ipynb"))
+        report.dictated += notebooks.dictated_lines(
+            nb, notebooks.read(course.folder("release") / f"{name}.ipynb")
+        )
     report.files = sorted(p.name for p in course.folder("release").iterdir())
     return report
 
@@ -197,7 +223,9 @@ def scan_for_leaks(course: Course) -> list[tuple[str, str, str]]:
     """``(file, kind, line)`` for every solution or hidden-test line found in the release."""
     secrets: dict[str, str] = {}
     for name in course.notebooks:
-        secrets.update(notebooks.secret_lines(notebooks.read(course.folder("source") / f"{name}.ipynb")))
+        secrets.update(
+            notebooks.secret_lines(notebooks.read(course.folder("source") / f"{name}.ipynb"))
+        )
     found = []
     for path in sorted(course.folder("release").rglob("*")):
         if not path.is_file():

@@ -24,8 +24,8 @@ from pathlib import Path
 from .course import Course, CourseError
 from .grades import grade_table, late_cell, manual_text
 from .late import Penalties, due_date, refresh_penalties
-from .wording import count
 from .pages import CSP_META
+from .wording import count
 
 
 @dataclass
@@ -63,8 +63,10 @@ def score_histogram(totals: list[float], maximum: float):
     ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#4c72b0", rwidth=0.9)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"score (of {maximum:g}; written answers count once graded by hand; "
-                  "late penalties taken off)")
+    ax.set_xlabel(
+        f"score (of {maximum:g}; written answers count once graded by hand; "
+        "late penalties taken off)"
+    )
     ax.set_ylabel("students")
     ax.set_title("Score distribution")
     return fig
@@ -108,10 +110,25 @@ def _pass_rates(rows: list[dict], tests: list[tuple[str, float, str]]):
 
 def _write_csv(path: Path, rows: list[dict], tests: list[tuple[str, float, str]]) -> None:
     """grades.csv: one row per student; times in UTC (ISO 8601), empty where unknown."""
-    fields = ["student_id", "name", "auto_score", "auto_max", "manual_score", "manual_max", "total",
-              "total_max", "needs_manual_grading", "late_penalty", "submitted_at", "due_at",
-              "hours_late", "score_after_penalty", "status", "reason",
-              "grading_seconds"] + [t[0] for t in tests]
+    fields = [
+        "student_id",
+        "name",
+        "auto_score",
+        "auto_max",
+        "manual_score",
+        "manual_max",
+        "total",
+        "total_max",
+        "needs_manual_grading",
+        "late_penalty",
+        "submitted_at",
+        "due_at",
+        "hours_late",
+        "score_after_penalty",
+        "status",
+        "reason",
+        "grading_seconds",
+    ] + [t[0] for t in tests]
     when = lambda at: at.isoformat(sep=" ") + "Z" if at else ""  # noqa: E731
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -119,12 +136,25 @@ def _write_csv(path: Path, rows: list[dict], tests: list[tuple[str, float, str]]
         for r in rows:
             total = r["auto_score"] + r["manual_score"]
             writer.writerow(
-                [r["student"], spreadsheet_safe(r["name"]), r["auto_score"], r["auto_max"],
-                 r["manual_score"], r["manual_max"],
-                 total, r["auto_max"] + r["manual_max"], r["needs_manual"], r["late_penalty"],
-                 when(r["submitted_at"]), when(r["due_at"]), round(r["seconds_late"] / 3600, 2),
-                 max(0.0, total - r["late_penalty"]), r["status"], r["reason"],
-                 r["seconds"] if r["seconds"] is not None else ""]
+                [
+                    r["student"],
+                    spreadsheet_safe(r["name"]),
+                    r["auto_score"],
+                    r["auto_max"],
+                    r["manual_score"],
+                    r["manual_max"],
+                    total,
+                    r["auto_max"] + r["manual_max"],
+                    r["needs_manual"],
+                    r["late_penalty"],
+                    when(r["submitted_at"]),
+                    when(r["due_at"]),
+                    round(r["seconds_late"] / 3600, 2),
+                    max(0.0, total - r["late_penalty"]),
+                    r["status"],
+                    r["reason"],
+                    r["seconds"] if r["seconds"] is not None else "",
+                ]
                 + [r["cells"].get(t[0]) for t in tests]
             )
 
@@ -135,9 +165,11 @@ def _lateness_summary(course: Course, rows: list[dict]) -> str:
     if due is None:
         return "No due date is set (beth-course due), so no submission counts as late."
     late = sum(1 for r in rows if r["seconds_late"] > 0)
-    return (f"Due {due:%Y-%m-%d %H:%M} UTC; {count(late, 'submission')} late; late penalty: "
-            f"{Penalties(course.config()).describe()}. The score distribution and median are after "
-            "penalties.")
+    return (
+        f"Due {due:%Y-%m-%d %H:%M} UTC; {count(late, 'submission')} late; late penalty: "
+        f"{Penalties(course.config()).describe()}. The score distribution and median are after "
+        "penalties."
+    )
 
 
 def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
@@ -167,14 +199,17 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
 
     esc = html.escape
     problems = [r for r in rows if r["status"] != "ok"]
-    problem_rows = "".join(
-        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td><td>{esc(r['status'])}</td>"
-        f"<td>{esc(r['reason'])}</td></tr>"
-        for r in problems
-    ) or '<tr><td colspan="4">none: every submission ran normally</td></tr>'
+    problem_rows = (
+        "".join(
+            f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td><td>{esc(r['status'])}</td>"
+            f"<td>{esc(r['reason'])}</td></tr>"
+            for r in problems
+        )
+        or '<tr><td colspan="4">none: every submission ran normally</td></tr>'
+    )
     rate_rows = "".join(
         f"<tr><td>{esc(t[0])}</td><td>{t[1]:g}</td><td>{100 * rate:.0f}%</td></tr>"
-        for t, rate in zip(auto_tests, rates)
+        for t, rate in zip(auto_tests, rates, strict=False)
     )
     student_rows = "".join(
         f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td>"
@@ -194,7 +229,7 @@ th {{ background: #f3f3f3; }}
 </style></head><body>
 <h1>{esc(course.assignment)}: grading report</h1>
 <p>{count(len(rows), "submission")} graded; median score {median:g} of {maximum:g};
-{count(sum(r['needs_manual'] for r in rows), "submission")} with answers still to grade by hand;
+{count(sum(r["needs_manual"] for r in rows), "submission")} with answers still to grade by hand;
 {count(len(problems), "submission")} did not run normally.</p>
 <p>{esc(_lateness_summary(course, rows))}</p>
 <h2>Score distribution</h2>

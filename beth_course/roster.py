@@ -100,19 +100,33 @@ class Layout:
     """What to do about students with no row."""
 
 
-_CANVAS_HINT = ("they were not collected under their Canvas user id (the canvas preset of "
-                "collect), or are not enrolled in the exported course sections")
+_CANVAS_HINT = (
+    "they were not collected under their Canvas user id (the canvas preset of "
+    "collect), or are not enrolled in the exported course sections"
+)
 LAYOUTS = (
-    Layout("Moodle grading worksheet", ("Identifier", "Full name"), "Identifier",
-           hint="they were not collected from this assignment's Moodle download (its "
-                "participant ids), or the worksheet is another assignment's"),
-    Layout("Moodle participants list", ("First name", "Email address"), "Email address",
-           by_email=True,
-           hint="Moodle's participants list has no participant id, so rows match only an "
-                "email the gradebook already holds; import the assignment's grading "
-                "worksheet instead (View all submissions > Download grading worksheet)"),
-    Layout("Blackboard Grade Centre download", ("Last Name", "First Name", "Username"),
-           "Username", hint="they were not collected under their Blackboard user name"),
+    Layout(
+        "Moodle grading worksheet",
+        ("Identifier", "Full name"),
+        "Identifier",
+        hint="they were not collected from this assignment's Moodle download (its "
+        "participant ids), or the worksheet is another assignment's",
+    ),
+    Layout(
+        "Moodle participants list",
+        ("First name", "Email address"),
+        "Email address",
+        by_email=True,
+        hint="Moodle's participants list has no participant id, so rows match only an "
+        "email the gradebook already holds; import the assignment's grading "
+        "worksheet instead (View all submissions > Download grading worksheet)",
+    ),
+    Layout(
+        "Blackboard Grade Centre download",
+        ("Last Name", "First Name", "Username"),
+        "Username",
+        hint="they were not collected under their Blackboard user name",
+    ),
     Layout("Canvas gradebook export", ("Student", "ID"), "ID", hint=_CANVAS_HINT),
     Layout("Canvas gradebook export", ("LastName", "FirstName", "ID"), "ID", hint=_CANVAS_HINT),
 )
@@ -211,8 +225,10 @@ def read_roster(path: Path) -> tuple[Layout, list[Row]]:
     table = read_table(path)
     layout = layout_of(table)
     reader = {
-        "Identifier": _moodle_worksheet_row, "Email address": _moodle_participant_row,
-        "Username": _blackboard_row, "ID": _canvas_row,
+        "Identifier": _moodle_worksheet_row,
+        "Email address": _moodle_participant_row,
+        "Username": _blackboard_row,
+        "ID": _canvas_row,
     }[layout.key_column]
     rows = [reader(table, row) for row in table.rows]
     return layout, [r for r in rows if r is not None]
@@ -247,18 +263,28 @@ class RosterReport:
 
     def lines(self) -> list[str]:
         """A human summary: what was written, then what was not and what to do."""
-        out = [f"read {plural(self.rows, 'row')} of a {self.layout.name} from {self.source}",
-               f"names written for {plural(len(self.named), 'student')}" + (": " + ", ".join(
-                   f"{s} ({name or 'no name given'})" for s, name in self.named.items())
-                   if self.named else "")]
+        out = [
+            f"read {plural(self.rows, 'row')} of a {self.layout.name} from {self.source}",
+            f"names written for {plural(len(self.named), 'student')}"
+            + (
+                ": "
+                + ", ".join(f"{s} ({name or 'no name given'})" for s, name in self.named.items())
+                if self.named
+                else ""
+            ),
+        ]
         if self.unmatched:
-            out.append(f"no student collected here for {plural(len(self.unmatched), 'row')} "
-                       "(left out): " + "; ".join(self.unmatched))
+            out.append(
+                f"no student collected here for {plural(len(self.unmatched), 'row')} "
+                "(left out): " + "; ".join(self.unmatched)
+            )
         out += [f"NOT USED, {why}" for why in self.clashes]
         if self.missing:
-            out.append(f"NOT NAMED, no row of {self.source} for "
-                       f"{plural(len(self.missing), 'student')} here: {', '.join(self.missing)}; "
-                       f"{self.layout.hint}. Nothing is guessed from names")
+            out.append(
+                f"NOT NAMED, no row of {self.source} for "
+                f"{plural(len(self.missing), 'student')} here: {', '.join(self.missing)}; "
+                f"{self.layout.hint}. Nothing is guessed from names"
+            )
         return out
 
 
@@ -285,8 +311,9 @@ def _owners(layout: Layout, students: dict[str, str]) -> dict[str, list[str]]:
     return owners
 
 
-def match_rows(layout: Layout, rows: list[Row], students: dict[str, str],
-               report: RosterReport) -> dict[str, Row]:
+def match_rows(
+    layout: Layout, rows: list[Row], students: dict[str, str], report: RosterReport
+) -> dict[str, Row]:
     """student id -> their one row; every other row and student goes into ``report``."""
     by_key: dict[str, list[Row]] = {}
     for row in rows:
@@ -302,8 +329,9 @@ def match_rows(layout: Layout, rows: list[Row], students: dict[str, str],
         elif key not in owners:
             report.unmatched.append(labels)
         elif len(owners[key]) > 1:
-            report.clashes.append(f"{labels}: that email is known for several students "
-                                  f"({', '.join(owners[key])})")
+            report.clashes.append(
+                f"{labels}: that email is known for several students ({', '.join(owners[key])})"
+            )
             involved.update(owners[key])
         else:
             matched[owners[key][0]] = found[0]

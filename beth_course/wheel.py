@@ -28,7 +28,9 @@ def _package_files(package_dir: Path) -> list[Path]:
         if not path.is_file() or "__pycache__" in path.parts:
             continue
         rel = path.relative_to(package_dir)
-        if path.suffix == ".py" or (rel.parts[0] == "data" and path.name.endswith((".csv.gz", ".md"))):
+        if path.suffix == ".py" or (
+            rel.parts[0] == "data" and path.name.endswith((".csv.gz", ".md"))
+        ):
             keep.append(path)
     return keep
 
@@ -62,7 +64,9 @@ def build_wheel(package_dir: Path, out_dir: Path, version: str) -> Path:
             "",
         ]
     )
-    wheel_meta = "Wheel-Version: 1.0\nGenerator: beth-course\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    wheel_meta = (
+        "Wheel-Version: 1.0\nGenerator: beth-course\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     entries.append((f"{dist_info}/METADATA", metadata.encode()))
     entries.append((f"{dist_info}/WHEEL", wheel_meta.encode()))
     record_lines = [f"{name},{_record_hash(data)},{len(data)}" for name, data in entries]

@@ -9,7 +9,7 @@ value and says how long it was.
 from __future__ import annotations
 
 import reprlib
-from typing import Iterable
+from collections.abc import Iterable
 
 #: Characters of a value quoted in an error message; the rest is replaced by its length.
 QUOTE_LIMIT = 80

@@ -94,7 +94,7 @@ def confusion_rates(y_true, y_pred) -> pd.DataFrame:
             )
     counts = confusion_matrix(y_true, y_pred, labels=[0, 1])
     totals = counts.sum(axis=1)
-    for label, total in zip(CLASS_NAMES, totals):
+    for label, total in zip(CLASS_NAMES, totals, strict=False):
         if total == 0:
             raise ValueError(
                 f"confusion_rates: y_true has no {label} rows, so its rates are undefined; "

@@ -13,9 +13,10 @@ import re
 import secrets
 import warnings
 import zlib
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Union
 
 import numpy as np
 import pandas as pd
@@ -284,7 +285,8 @@ def load_beth(path: PathLike) -> pd.DataFrame:
         raise _damaged(path, exc) from None
     except UnicodeDecodeError as exc:
         raise _fail(
-            path, f"part of the file is not UTF-8 text (byte {exc.start} of a block): is it damaged?"
+            path,
+            f"part of the file is not UTF-8 text (byte {exc.start} of a block): is it damaged?",
         ) from None
     except (ValueError, OverflowError, TypeError) as exc:
         diagnosis = _first_bad_value(path, compression)
@@ -503,7 +505,9 @@ def _kaggle_paths(folder: Path, splits: list[str], caller: str) -> dict[str, Pat
     missing = [KAGGLE_SPLITS[s] for s, p in paths.items() if p is None]
     if missing:
         present = sorted(p.name for p in folder.iterdir() if p.is_file())
-        raise FileNotFoundError(f"{caller}: {folder} lacks {missing}. It holds {present[:20]}. {fetch}")
+        raise FileNotFoundError(
+            f"{caller}: {folder} lacks {missing}. It holds {present[:20]}. {fetch}"
+        )
     return paths
 
 
@@ -576,9 +580,7 @@ def build_classroom_csv(
     _check_writable(path, overwrite, caller)
     splits = load_kaggle_splits(folder)
     evil = splits["testing"][splits["testing"]["evil"] == 1]
-    benign = pd.concat(
-        [split[split["evil"] == 0] for split in splits.values()], ignore_index=True
-    )
+    benign = pd.concat([split[split["evil"] == 0] for split in splits.values()], ignore_index=True)
     pool = pd.concat([benign, evil], ignore_index=True)
     sample = get_sample(pool, n, pct_evil, random_state=random_state, replace=replace)
     return _write_csv_atomically(sample, path, overwrite, "build_classroom_csv")

@@ -46,18 +46,30 @@ def fictional_students():
 TINY = "tiny"
 TINY_CELLS = [
     ("parameters", "code", {"locked": True}, 'DATA_FILE = "data.csv"'),
-    ("answer", "code", {"solution": True},
-     "### BEGIN SOLUTION\nanswer = open(DATA_FILE).read().strip()\n### END SOLUTION"),
-    ("answer_is_right", "code", {"grade": True, "locked": True, "points": 1},
-     '"""Check that answer holds the text of DATA_FILE."""\n'
-     'assert answer == "42", "answer should be the text of DATA_FILE"\n'
-     "### BEGIN HIDDEN TESTS\n"
-     'assert len(answer) == 2 and answer.isdigit(), "answer should be two digits"\n'
-     "### END HIDDEN TESTS"),
+    (
+        "answer",
+        "code",
+        {"solution": True},
+        "### BEGIN SOLUTION\nanswer = open(DATA_FILE).read().strip()\n### END SOLUTION",
+    ),
+    (
+        "answer_is_right",
+        "code",
+        {"grade": True, "locked": True, "points": 1},
+        '"""Check that answer holds the text of DATA_FILE."""\n'
+        'assert answer == "42", "answer should be the text of DATA_FILE"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert len(answer) == 2 and answer.isdigit(), "answer should be two digits"\n'
+        "### END HIDDEN TESTS",
+    ),
     ("more", "code", {"solution": True}, "### BEGIN SOLUTION\nmore = 1\n### END SOLUTION"),
-    ("more_is_one", "code", {"grade": True, "locked": True, "points": 1},
-     '"""Check more."""\nassert more == 1\n'
-     "### BEGIN HIDDEN TESTS\nassert isinstance(more, int)\n### END HIDDEN TESTS"),
+    (
+        "more_is_one",
+        "code",
+        {"grade": True, "locked": True, "points": 1},
+        '"""Check more."""\nassert more == 1\n'
+        "### BEGIN HIDDEN TESTS\nassert isinstance(more, int)\n### END HIDDEN TESTS",
+    ),
 ]
 
 
@@ -65,10 +77,17 @@ def tiny_notebook(cells=TINY_CELLS) -> nbformat.NotebookNode:
     """An nbgrader source notebook from ``(grade id, type, flags, source)`` rows."""
     out = []
     for grade_id, kind, flags, source in cells:
-        cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+        cell = (
+            nbformat.v4.new_code_cell(source)
+            if kind == "code"
+            else nbformat.v4.new_markdown_cell(source)
+        )
         cell.metadata["nbgrader"] = {
-            "grade": bool(flags.get("grade")), "solution": bool(flags.get("solution")),
-            "locked": bool(flags.get("locked")), "grade_id": grade_id, "schema_version": 3,
+            "grade": bool(flags.get("grade")),
+            "solution": bool(flags.get("solution")),
+            "locked": bool(flags.get("locked")),
+            "grade_id": grade_id,
+            "schema_version": 3,
             **({"points": flags["points"]} if "points" in flags else {}),
         }
         out.append(cell)
@@ -106,14 +125,24 @@ def submit(course: Course, student: str, answers: dict[str, str]) -> Path:
 
 
 # -- the tiny assignment with a written answer, graded through nbgrader's API -----------------
-WRITTEN = ("why", "markdown", {"grade": True, "solution": True, "points": 2},
-           "The forest isolates the rare processes first.")
+WRITTEN = (
+    "why",
+    "markdown",
+    {"grade": True, "solution": True, "points": 2},
+    "The forest isolates the rare processes first.",
+)
 TINY_WRITTEN_CELLS = [*TINY_CELLS, WRITTEN]
 """Two 1-point tests and a 2-point answer graded by hand: 4 points in all."""
 
 
-def graded_submission(course: Course, student: str, auto: dict[str, float],
-                      manual: float | None = None, penalty: float = 0.0, **person) -> None:
+def graded_submission(
+    course: Course,
+    student: str,
+    auto: dict[str, float],
+    manual: float | None = None,
+    penalty: float = 0.0,
+    **person,
+) -> None:
     """Put a graded submission of the tiny assignment into the gradebook with nbgrader's
     API, as autograde and formgrader leave it (no kernel runs).
 

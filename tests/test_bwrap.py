@@ -16,13 +16,26 @@ import pytest
 from beth_course.grading import bwrap
 from beth_course.grading.limits import Limits
 
-LIMITS = Limits(memory=2**30, cpu_seconds=60, processes=32, file_size=2**26,
-                submission_timeout=300, threads=1, uid_base=61000, disk=32 * 2**20)
+LIMITS = Limits(
+    memory=2**30,
+    cpu_seconds=60,
+    processes=32,
+    file_size=2**26,
+    submission_timeout=300,
+    threads=1,
+    uid_base=61000,
+    disk=32 * 2**20,
+)
 
 
 def _spec(command, **kw) -> bwrap.SandboxSpec:
-    return bwrap.SandboxSpec(command=command, uid=61000, limits=kw.pop("limits", LIMITS),
-                             env=kw.pop("env", {"HOME": "/tmp"}), **kw)
+    return bwrap.SandboxSpec(
+        command=command,
+        uid=61000,
+        limits=kw.pop("limits", LIMITS),
+        env=kw.pop("env", {"HOME": "/tmp"}),
+        **kw,
+    )
 
 
 def test_arguments_bind_only_the_system_python_and_inputs(tmp_path):
@@ -31,7 +44,7 @@ def test_arguments_bind_only_the_system_python_and_inputs(tmp_path):
     data.parent.mkdir(parents=True)
     data.write_text("x\n")
     args = bwrap.bwrap_args(_spec(["python"], inputs={"data.csv": str(data)}))
-    pairs = list(zip(args, args[1:], args[2:]))
+    pairs = list(zip(args, args[1:], args[2:], strict=False))
     assert ("--ro-bind", "/", "/") not in pairs
     assert ("--ro-bind", str(data), f"{bwrap.WORKDIR}/data.csv") in pairs
     binds = {(how, src) for how, src, _ in pairs if how in ("--bind", "--ro-bind")}
@@ -55,7 +68,7 @@ def test_the_command_line_of_bubblewrap_names_no_folder(tmp_path):
     fd = fds[0]
     try:
         assert command[command.index("--args") + 1] == str(fd)
-        after = command[command.index("--") + 1:]
+        after = command[command.index("--") + 1 :]
         assert after[-4:] == ["python", "-I", "-c", "pass"]
         assert str(tmp_path) not in " ".join(command)
         assert list(tmp_path.iterdir()) == []  # the options file is already unlinked
@@ -78,12 +91,23 @@ def sandbox():
         pytest.skip(why)
 
     def run(code: str, tmp: Path, limits=LIMITS, inputs=None, env=None):
-        spec = _spec([sys.executable, "-I", "-c", code], limits=limits, inputs=inputs or {},
-                     env=env or {"HOME": "/tmp"})
+        spec = _spec(
+            [sys.executable, "-I", "-c", code],
+            limits=limits,
+            inputs=inputs or {},
+            env=env or {"HOME": "/tmp"},
+        )
         command, fds = bwrap.launch_command(spec, str(tmp), [])
         try:
-            return subprocess.run(command, pass_fds=fds, env=bwrap.launcher_env(), cwd="/",
-                                  capture_output=True, text=True, timeout=60)
+            return subprocess.run(
+                command,
+                pass_fds=fds,
+                env=bwrap.launcher_env(),
+                cwd="/",
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
         finally:
             for fd in fds:
                 os.close(fd)

@@ -27,14 +27,33 @@ def test_free_names_are_what_a_cell_reads_and_never_binds():
         "assert isinstance(y, _np.ndarray), len(DATA_FILE)\n"
     )
     assert _free(code) == {"df", "k", "X", "model", "y", "DATA_FILE"}
-    assert {"_np", "sqrt", "_total", "_i", "_sq", "_x", "_helper", "a", "b", "c", "d", "_e"} <= bound_names(ast.parse(code))
+    assert {
+        "_np",
+        "sqrt",
+        "_total",
+        "_i",
+        "_sq",
+        "_x",
+        "_helper",
+        "a",
+        "b",
+        "c",
+        "d",
+        "_e",
+    } <= bound_names(ast.parse(code))
 
 
 def test_execute_shows_a_last_expression_like_ipython():
     """The value of a last expression becomes execute_result (nbgrader's partial credit)."""
     outputs = execute("x = 2\nx * 0.25", {}, "<t>")
-    assert outputs == [{"output_type": "execute_result", "execution_count": None, "metadata": {},
-                        "data": {"text/plain": "0.5"}}]
+    assert outputs == [
+        {
+            "output_type": "execute_result",
+            "execution_count": None,
+            "metadata": {},
+            "data": {"text/plain": "0.5"},
+        }
+    ]
     assert execute("1;", {}, "<t>") == [] and execute("None", {}, "<t>") == []
 
 
@@ -175,11 +194,19 @@ def server(tmp_path_factory):
     from beth_course.grading.checking import CheckerServer, CheckerSpec, checker_env
     from beth_course.grading.limits import Limits
 
-    limits = Limits(memory=2**31, cpu_seconds=60, processes=32, file_size=2**26,
-                    submission_timeout=60, threads=1, uid_base=61000)
+    limits = Limits(
+        memory=2**31,
+        cpu_seconds=60,
+        processes=32,
+        file_size=2**26,
+        submission_timeout=60,
+        threads=1,
+        uid_base=61000,
+    )
     tmp_path = tmp_path_factory.mktemp("checker")
-    spec = CheckerSpec(uid=os.getuid(), limits=limits, env=checker_env(limits), sandboxed=False,
-                       cwd=str(tmp_path))
+    spec = CheckerSpec(
+        uid=os.getuid(), limits=limits, env=checker_env(limits), sandboxed=False, cwd=str(tmp_path)
+    )
     started = CheckerServer(spec, str(tmp_path), preload=["statistics"])
     assert started.failure is None, started.failure
     yield started, spec, tmp_path
@@ -193,7 +220,10 @@ def test_each_notebook_gets_a_fresh_checker_from_the_server(server):
     started, spec, folder = server
     first = CheckerProcess(spec, str(folder), started)
     first.start()
-    assert first.run("leftover = 1\nimport os\nos.getpid()", "a", FakeBridge({}), 30)[0]["output_type"] == "execute_result"
+    assert (
+        first.run("leftover = 1\nimport os\nos.getpid()", "a", FakeBridge({}), 30)[0]["output_type"]
+        == "execute_result"
+    )
     first.close()
     second = CheckerProcess(spec, str(folder), started)
     second.start()
@@ -218,5 +248,8 @@ def test_a_checker_that_hangs_fails_its_cell_in_time_and_the_next_one_starts(ser
     stuck.close()
     fresh = CheckerProcess(spec, str(folder), started)
     fresh.start()
-    assert fresh.failure is None and fresh.run("1 + 1", "ok", FakeBridge({}), 30)[0]["data"]["text/plain"] == "2"
+    assert (
+        fresh.failure is None
+        and fresh.run("1 + 1", "ok", FakeBridge({}), 30)[0]["data"]["text/plain"] == "2"
+    )
     fresh.close()

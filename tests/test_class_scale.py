@@ -41,9 +41,20 @@ def _class(dest) -> tuple[Course, dict[str, str]]:
 
 def _cli(course: Course, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "beth_course.cli", "--course", str(course.root), "--assignment",
-         "tiny", "autograde", *args],
-        capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            "-m",
+            "beth_course.cli",
+            "--course",
+            str(course.root),
+            "--assignment",
+            "tiny",
+            "autograde",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
 
 
@@ -94,8 +105,9 @@ def test_same_class_on_a_local_dask_cluster_gets_identical_grades(local_class, t
 
     course, _, _, _, sandbox = local_class
     dask_course, _ = _class(tmp_path / "dask-course")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         done = _cli(dask_course, "--dask-scheduler", cluster.scheduler_address, *sandbox)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(2 workers)" in done.stdout

@@ -15,8 +15,21 @@ def test_data_builds_source_data_csv_from_kaggle_files(tmp_path, kaggle_folder, 
     course = copy_course(tmp_path / "course")
     target = course.folder("source") / "data.csv"
     target.unlink()
-    code = main(["--course", str(course.root), "data", "--kaggle", str(kaggle_folder),
-                 "--rows", "400", "--pct-evil", "0.25", "--seed", "3"])
+    code = main(
+        [
+            "--course",
+            str(course.root),
+            "data",
+            "--kaggle",
+            str(kaggle_folder),
+            "--rows",
+            "400",
+            "--pct-evil",
+            "0.25",
+            "--seed",
+            "3",
+        ]
+    )
     assert code == 0
     written = load_beth(target)
     assert len(written) == 400 and int(written["evil"].sum()) == 100
@@ -27,7 +40,9 @@ def test_data_refuses_to_replace_data_csv_without_force(tmp_path, kaggle_folder,
     """An existing data.csv is kept, with a message saying how to replace it."""
     course = copy_course(tmp_path / "course")
     before = (course.folder("source") / "data.csv").read_bytes()
-    code = main(["--course", str(course.root), "data", "--kaggle", str(kaggle_folder), "--rows", "50"])
+    code = main(
+        ["--course", str(course.root), "data", "--kaggle", str(kaggle_folder), "--rows", "50"]
+    )
     assert code == 1
     assert "pass --force to replace it" in capsys.readouterr().err
     assert (course.folder("source") / "data.csv").read_bytes() == before
@@ -46,7 +61,9 @@ def test_data_with_a_missing_kaggle_folder_says_it_is_missing(tmp_path, capsys):
     assert (course.folder("source") / "data.csv").read_bytes() == before
 
 
-def test_data_with_a_folder_lacking_the_splits_says_so_before_force(tmp_path, kaggle_folder, capsys):
+def test_data_with_a_folder_lacking_the_splits_says_so_before_force(
+    tmp_path, kaggle_folder, capsys
+):
     """A --kaggle folder without the official files names them before any --force question."""
     course = copy_course(tmp_path / "course")
     (kaggle_folder / "labelled_testing_data.csv").unlink()
@@ -64,11 +81,19 @@ def test_data_with_a_folder_lacking_the_splits_says_so_before_force(tmp_path, ka
         # evil, 590 benign); at 10,000 rows no share fits (6,791 rows in all).
         ("10000", "0.1", "lower --rows to 656 or fewer (at --pct-evil 0.1)."),
         # 900 benign asked: 656 rows, or 1,000 rows with at least 410 evil.
-        ("1000", "0.1", "lower --rows to 656 or fewer (at --pct-evil 0.1), or raise --pct-evil "
-                        "to 0.41 or more (at --rows 1000)."),
+        (
+            "1000",
+            "0.1",
+            "lower --rows to 656 or fewer (at --pct-evil 0.1), or raise --pct-evil "
+            "to 0.41 or more (at --rows 1000).",
+        ),
         # 6,370 evil asked, 6,201 there: 6,328 rows, or 6,500 rows with at most 6,201 evil.
-        ("6500", "0.98", "lower --rows to 6,328 or fewer (at --pct-evil 0.98), or lower "
-                         "--pct-evil to 0.954 or less (at --rows 6500)."),
+        (
+            "6500",
+            "0.98",
+            "lower --rows to 6,328 or fewer (at --pct-evil 0.98), or lower "
+            "--pct-evil to 0.954 or less (at --rows 6500).",
+        ),
     ],
 )
 def test_data_with_too_few_rows_for_the_mix_says_what_to_change(
@@ -76,8 +101,20 @@ def test_data_with_too_few_rows_for_the_mix_says_what_to_change(
 ):
     """Too few rows for the mix: the error counts what is there and names --rows / --pct-evil."""
     course = copy_course(tmp_path / "course")
-    code = main(["--course", str(course.root), "data", "--kaggle", str(kaggle_folder),
-                 "--rows", rows, "--pct-evil", pct_evil, "--force"])
+    code = main(
+        [
+            "--course",
+            str(course.root),
+            "data",
+            "--kaggle",
+            str(kaggle_folder),
+            "--rows",
+            rows,
+            "--pct-evil",
+            pct_evil,
+            "--force",
+        ]
+    )
     err = " ".join(capsys.readouterr().err.split())
     assert code == 1
     assert "6,201 evil rows (testing split) and 590 benign (all three splits)" in err
@@ -102,8 +139,18 @@ def test_data_refuses_impossible_options_before_reading(
 
     monkeypatch.setattr(beth_helpers.loading, "load_kaggle_splits", must_not_read)
     course = copy_course(tmp_path / "course")
-    code = main(["--course", str(course.root), "data", "--kaggle", str(kaggle_folder), "--force",
-                 option, value])
+    code = main(
+        [
+            "--course",
+            str(course.root),
+            "data",
+            "--kaggle",
+            str(kaggle_folder),
+            "--force",
+            option,
+            value,
+        ]
+    )
     assert code == 1
     assert expected in capsys.readouterr().err
 
@@ -132,8 +179,21 @@ def test_autograde_before_release_says_to_release(tmp_path, capsys):
     assert "beth-course release" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["init", "release", "collect", "autograde", "feedback", "report",
-                                     "demo", "data", "roster", "export"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "init",
+        "release",
+        "collect",
+        "autograde",
+        "feedback",
+        "report",
+        "demo",
+        "data",
+        "roster",
+        "export",
+    ],
+)
 def test_every_command_has_help(command, capsys):
     """Each subcommand explains itself with --help."""
     with pytest.raises(SystemExit) as exit_info:

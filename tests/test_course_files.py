@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tomllib
 import zipfile
 
 import nbformat
 import pytest
+import tomllib
 
 import beth_helpers
 from beth_course import notebooks
@@ -38,11 +38,13 @@ def _requirement_names(specs) -> dict[str, str]:
     out = {}
     for spec in specs:
         name = re.split(r"[<>=!~\[ ]", spec, maxsplit=1)[0].lower().replace("_", "-")
-        out[name] = spec[len(name):].strip().replace(" ", "")
+        out[name] = spec[len(name) :].strip().replace(" ", "")
     return out
 
 
-@pytest.mark.parametrize("path", [COURSE.source_notebook, COURSE.release_notebook], ids=["source", "release"])
+@pytest.mark.parametrize(
+    "path", [COURSE.source_notebook, COURSE.release_notebook], ids=["source", "release"]
+)
 def test_notebook_has_no_outputs_and_normalised_metadata(path):
     """Source and release notebooks carry no outputs, one kernelspec and only kept metadata."""
     nb = nbformat.read(str(path), as_version=4)
@@ -80,7 +82,9 @@ def test_source_has_the_tasks_the_tooling_relies_on():
 def test_every_test_cell_has_a_docstring_visible_asserts_and_hidden_tests():
     """Grade cells open with a docstring, self-check visibly, and hold hidden tests."""
     nb = notebooks.read(COURSE.source_notebook)
-    tests = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    tests = [
+        c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+    ]
     assert len(tests) == 6
     for cell in tests:
         lines = cell.source.splitlines()
@@ -115,29 +119,37 @@ def test_task_texts_do_not_dictate_solution_lines():
 
 def test_dictated_lines_finds_a_solution_line_in_a_task_text():
     """The check can fail: a task text that spells out its solution's line is reported."""
-    source = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("### BEGIN SOLUTION\ndf = pandas.read_csv(DATA_FILE)\n### END SOLUTION"),
-    ])
-    release = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("Load it: `df = pandas.read_csv(DATA_FILE)`."),
-        nbformat.v4.new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()"),
-    ])
+    source = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "### BEGIN SOLUTION\ndf = pandas.read_csv(DATA_FILE)\n### END SOLUTION"
+            ),
+        ]
+    )
+    release = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("Load it: `df = pandas.read_csv(DATA_FILE)`."),
+            nbformat.v4.new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()"),
+        ]
+    )
     assert notebooks.dictated_lines(source, release) == ["df = pandas.read_csv(DATA_FILE)"]
 
 
 def test_secret_lines_leave_out_what_the_instructions_quote():
     """A solution line quoted in the task text is public; one found nowhere else is secret."""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("Call `df = pandas.read_csv(DATA_FILE)` first."),
-        nbformat.v4.new_code_cell(
-            "### BEGIN SOLUTION\ndf = pandas.read_csv(DATA_FILE)\ncounts = df.value_counts()\n"
-            "### END SOLUTION"
-        ),
-        nbformat.v4.new_code_cell(
-            "assert len(df) > 0\n### BEGIN HIDDEN TESTS\nassert counts.sum() == len(df)\n"
-            "### END HIDDEN TESTS"
-        ),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("Call `df = pandas.read_csv(DATA_FILE)` first."),
+            nbformat.v4.new_code_cell(
+                "### BEGIN SOLUTION\ndf = pandas.read_csv(DATA_FILE)\ncounts = df.value_counts()\n"
+                "### END SOLUTION"
+            ),
+            nbformat.v4.new_code_cell(
+                "assert len(df) > 0\n### BEGIN HIDDEN TESTS\nassert counts.sum() == len(df)\n"
+                "### END HIDDEN TESTS"
+            ),
+        ]
+    )
     assert notebooks.secret_lines(nb) == {
         "counts = df.value_counts()": "solution",
         "assert counts.sum() == len(df)": "hidden test",
@@ -152,14 +164,21 @@ def test_release_wheel_is_reproducible_and_holds_only_beth_helpers(tmp_path):
     with zipfile.ZipFile(committed) as zf:
         names = zf.namelist()
         metadata = zf.read(f"beth_helpers-{beth_helpers.__version__}.dist-info/METADATA").decode()
-    assert {n.split("/")[0] for n in names} == {"beth_helpers", f"beth_helpers-{beth_helpers.__version__}.dist-info"}
+    assert {n.split("/")[0] for n in names} == {
+        "beth_helpers",
+        f"beth_helpers-{beth_helpers.__version__}.dist-info",
+    }
     assert "beth_helpers/data/workshop_rows.csv.gz" in names
-    assert not any("nbgrader" in line for line in metadata.splitlines() if line.startswith("Requires-Dist"))
+    assert not any(
+        "nbgrader" in line for line in metadata.splitlines() if line.startswith("Requires-Dist")
+    )
 
 
 def test_wheel_requires_what_pyproject_says_beth_helpers_needs():
     """The student wheel's dependencies are pyproject's [project] dependencies."""
-    assert _requirement_names(REQUIRES) == _requirement_names(_pyproject()["project"]["dependencies"])
+    assert _requirement_names(REQUIRES) == _requirement_names(
+        _pyproject()["project"]["dependencies"]
+    )
 
 
 def test_environment_yml_lists_the_same_dependencies_as_pyproject():
@@ -224,7 +243,11 @@ def test_no_grader_state_is_tracked():
         ).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
-    assert not [p for p in tracked if p.endswith(("gradebook.db", ".nbgrader.log")) or ".ipynb_checkpoints" in p]
+    assert not [
+        p
+        for p in tracked
+        if p.endswith(("gradebook.db", ".nbgrader.log")) or ".ipynb_checkpoints" in p
+    ]
 
 
 def test_normalize_clears_outputs_and_foreign_metadata():
@@ -232,8 +255,13 @@ def test_normalize_clears_outputs_and_foreign_metadata():
     cell = nbformat.v4.new_code_cell("x = 1", execution_count=3)
     cell.outputs = [nbformat.v4.new_output("stream", text="hi")]
     cell.metadata = {"colab": {"base_uri": "x"}, "id": "abc", "nbgrader": {"grade": False}}
-    nb = nbformat.v4.new_notebook(cells=[cell], metadata={
-        "colab": {}, "kernelspec": {"name": "evil", "display_name": "Evil", "language": "python"}})
+    nb = nbformat.v4.new_notebook(
+        cells=[cell],
+        metadata={
+            "colab": {},
+            "kernelspec": {"name": "evil", "display_name": "Evil", "language": "python"},
+        },
+    )
     nb, cleared = notebooks.normalize(nb)
     assert cleared == 1
     assert nb.metadata["kernelspec"] == notebooks.KERNELSPEC and "colab" not in nb.metadata

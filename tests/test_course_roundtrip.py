@@ -27,19 +27,28 @@ pytestmark = pytest.mark.slow
 # (scripts/make_fictional_submissions.py), not from a grading run.
 EXPECTED = {
     "ada": {  # everything right, written differently
-        "df_matches_data_file": 1, "raw_histograms_cover_numeric_fields": 1,
-        "engineered_features_follow_paper": 2, "correlations_of_engineered_features": 1,
-        "umap_projection_of_balanced_sample": 2, "isolation_forest_on_one_percent_evil": 2,
+        "df_matches_data_file": 1,
+        "raw_histograms_cover_numeric_fields": 1,
+        "engineered_features_follow_paper": 2,
+        "correlations_of_engineered_features": 1,
+        "umap_projection_of_balanced_sample": 2,
+        "isolation_forest_on_one_percent_evil": 2,
     },
     "ben": {  # the seed's mountNamespace bug; UMAP input not standardised (hidden test)
-        "df_matches_data_file": 1, "raw_histograms_cover_numeric_fields": 1,
-        "engineered_features_follow_paper": 0, "correlations_of_engineered_features": 1,
-        "umap_projection_of_balanced_sample": 0, "isolation_forest_on_one_percent_evil": 2,
+        "df_matches_data_file": 1,
+        "raw_histograms_cover_numeric_fields": 1,
+        "engineered_features_follow_paper": 0,
+        "correlations_of_engineered_features": 1,
+        "umap_projection_of_balanced_sample": 0,
+        "isolation_forest_on_one_percent_evil": 2,
     },
     "cleo": {  # handed in the release untouched
-        "df_matches_data_file": 0, "raw_histograms_cover_numeric_fields": 0,
-        "engineered_features_follow_paper": 0, "correlations_of_engineered_features": 0,
-        "umap_projection_of_balanced_sample": 0, "isolation_forest_on_one_percent_evil": 0,
+        "df_matches_data_file": 0,
+        "raw_histograms_cover_numeric_fields": 0,
+        "engineered_features_follow_paper": 0,
+        "correlations_of_engineered_features": 0,
+        "umap_projection_of_balanced_sample": 0,
+        "isolation_forest_on_one_percent_evil": 0,
     },
 }
 
@@ -49,9 +58,21 @@ def demo(tmp_path_factory):
     """Run `beth-course demo` into a scratch folder, as `make demo` does."""
     into = tmp_path_factory.mktemp("demo") / "demo-course"
     done = subprocess.run(
-        [sys.executable, "-m", "beth_course.cli", "--course", str(REPO), "demo",
-         "--into", str(into), "--workers", "2"],
-        capture_output=True, text=True, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "beth_course.cli",
+            "--course",
+            str(REPO),
+            "demo",
+            "--into",
+            str(into),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return Course(into), done.stdout, done.stderr
@@ -62,8 +83,12 @@ def test_demo_prints_grades_and_where_feedback_is(demo):
     course, out, _ = demo
     assert "source validates: all 6 test cells pass" in out
     assert "release fails validation as it must: all 6 test cells fail" in out
-    for line in ("  student  auto  manual    status\n", "  ada       9/9  to grade  ok\n",
-                 "  ben       5/9  to grade  ok\n", "  cleo      0/9  0/2       ok\n"):
+    for line in (
+        "  student  auto  manual    status\n",
+        "  ada       9/9  to grade  ok\n",
+        "  ben       5/9  to grade  ok\n",
+        "  cleo      0/9  0/2       ok\n",
+    ):
         assert line in out  # the README shows this table
     assert str(course.folder("feedback")) in out and "report.html" in out
 
@@ -71,10 +96,16 @@ def test_demo_prints_grades_and_where_feedback_is(demo):
 def test_release_regenerates_the_committed_release_exactly(demo):
     """release/ as committed is what `beth-course release` makes now, byte for byte."""
     course, _, _ = demo
-    fresh = {p.relative_to(course.root / "release"): p.read_bytes()
-             for p in (course.root / "release").rglob("*") if p.is_file()}
-    committed = {p.relative_to(REPO / "release"): p.read_bytes()
-                 for p in (REPO / "release").rglob("*") if p.is_file()}
+    fresh = {
+        p.relative_to(course.root / "release"): p.read_bytes()
+        for p in (course.root / "release").rglob("*")
+        if p.is_file()
+    }
+    committed = {
+        p.relative_to(REPO / "release"): p.read_bytes()
+        for p in (REPO / "release").rglob("*")
+        if p.is_file()
+    }
     assert sorted(fresh) == sorted(committed)
     changed = [str(name) for name in fresh if fresh[name] != committed[name]]
     assert changed == [], f"release/ is stale; run `make goldens`: {changed}"

@@ -17,15 +17,25 @@ from beth_course.export import fill_canvas, moodle_csv
 from .helpers import TINY, graded_submission
 
 COLUMN = "tiny (4242)"
-HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Quiz 1 (4240)", COLUMN,
-          "Current Score"]
+HEADER = [
+    "Student",
+    "ID",
+    "SIS User ID",
+    "SIS Login ID",
+    "Section",
+    "Quiz 1 (4240)",
+    COLUMN,
+    "Current Score",
+]
 POINTS = ["    Points Possible", "", "", "", "", "10", "4", "(read only)"]
 
 
 def canvas_export(path, *students, header=HEADER, points=POINTS):
     """A Canvas gradebook export: ``students`` are (name, id) rows with Quiz 1 = 7."""
     rows = [header, ["", "", "", "", "", "", "Manual Posting", ""], points]
-    rows += [[name, sid, f"S{sid}", f"login{sid}", "Sec A", "7", "", "55"] for name, sid in students]
+    rows += [
+        [name, sid, f"S{sid}", f"login{sid}", "Sec A", "7", "", "55"] for name, sid in students
+    ]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     return path
@@ -60,7 +70,9 @@ def test_the_grade_is_nbgraders_total_after_the_late_penalty(tiny_copy, tmp_path
     plugin = CsvExportPlugin(to=str(tmp_path / "nbgrader.csv"))
     with Gradebook(tiny_copy.db_url) as gb:
         plugin.export(gb)
-    theirs = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "nbgrader.csv"))}
+    theirs = {
+        r["student_id"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "nbgrader.csv"))
+    }
     assert report.written == theirs == {"12345": 2.0, "23456": 0.0}
 
 
@@ -68,7 +80,9 @@ def test_rows_match_the_canvas_id_the_gradebook_holds(tiny_copy, tmp_path):
     """A student filed under another id is matched by the LMS id recorded for them."""
     graded_submission(tiny_copy, "smithann", {"answer_is_right": 1}, manual=2, lms_user_id="12345")
     canvas_export(tmp_path / "c.csv", ("Smith, Ann", "12345"))
-    assert fill_canvas(tiny_copy, tmp_path / "c.csv", tmp_path / "out.csv").written == {"smithann": 3.0}
+    assert fill_canvas(tiny_copy, tmp_path / "c.csv", tmp_path / "out.csv").written == {
+        "smithann": 3.0
+    }
 
 
 def test_unmatched_students_and_rows_are_listed_and_nothing_is_guessed(tiny_copy, tmp_path):
@@ -190,14 +204,34 @@ def test_export_command_fills_canvas_and_says_how_to_import(tiny_copy, tmp_path,
     """`beth-course export --canvas F -o OUT` exits 0 when everyone is matched."""
     graded_submission(tiny_copy, "12345", {}, manual=2)
     canvas_export(tmp_path / "c.csv", ("Smith, Ann", "12345"))
-    code = main(["--course", str(tiny_copy.root), "--assignment", TINY, "export",
-                 "--canvas", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out.csv")])
+    code = main(
+        [
+            "--course",
+            str(tiny_copy.root),
+            "--assignment",
+            TINY,
+            "export",
+            "--canvas",
+            str(tmp_path / "c.csv"),
+            "-o",
+            str(tmp_path / "out.csv"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "wrote 1 grade into" in out and "next: in Canvas, Grades > Import" in out
 
 
 def test_export_command_needs_exactly_one_lms(tiny_copy, tmp_path, capsys):
     """Neither --canvas nor --moodle: refused, saying which to give."""
-    code = main(["--course", str(tiny_copy.root), "--assignment", TINY, "export",
-                 "-o", str(tmp_path / "out.csv")])
+    code = main(
+        [
+            "--course",
+            str(tiny_copy.root),
+            "--assignment",
+            TINY,
+            "export",
+            "-o",
+            str(tmp_path / "out.csv"),
+        ]
+    )
     assert code == 1 and "give one of --canvas" in capsys.readouterr().err

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
 
-import beth_helpers.features
 from beth_helpers import FEATURE_COLUMNS, preprocess
 
 RAW_FIELDS = FEATURE_COLUMNS + ["evil"]
@@ -260,7 +258,10 @@ def test_preprocess_is_vectorised(real_rows, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a row-wise pandas method was called")
 
-    for cls, names in ((pd.Series, ("apply", "map")), (pd.DataFrame, ("apply", "map", "iterrows", "itertuples"))):
+    for cls, names in (
+        (pd.Series, ("apply", "map")),
+        (pd.DataFrame, ("apply", "map", "iterrows", "itertuples")),
+    ):
         for name in names:
             monkeypatch.setattr(cls, name, refuse)
     pd.testing.assert_frame_equal(preprocess(real_rows)[1], expected)

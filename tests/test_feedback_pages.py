@@ -13,8 +13,15 @@ from beth_course.feedback import generate, html_text
 from beth_course.pages import CONTENT_SECURITY_POLICY, CSP_META, with_csp
 from beth_course.report import write_report
 
-from .hostile import (ASSIGNMENT, HIDDEN_LINES, NBGRADER_DEFAULT, TABLE_CANARY, VISIBLE_TEST,
-                      PageScan, unknown_scripts)
+from .hostile import (
+    ASSIGNMENT,
+    HIDDEN_LINES,
+    NBGRADER_DEFAULT,
+    TABLE_CANARY,
+    VISIBLE_TEST,
+    PageScan,
+    unknown_scripts,
+)
 
 MATHJAX = HTMLExporter().mathjax_url
 
@@ -42,7 +49,9 @@ def ada_page(fed) -> str:
 
 def test_with_csp_puts_the_policy_first_in_head():
     """The policy governs only what follows it: it must precede every script."""
-    page = with_csp('<!DOCTYPE html><html><HEAD lang="en"><script src="a.js"></script></HEAD></html>')
+    page = with_csp(
+        '<!DOCTYPE html><html><HEAD lang="en"><script src="a.js"></script></HEAD></html>'
+    )
     assert page.index(CSP_META) < page.index("<script") and page.count(CSP_META) == 1
 
 
@@ -111,8 +120,12 @@ def test_a_submission_that_could_not_run_gets_a_page_with_the_csp(hostile_course
 
     shutil.copytree(hostile_course, tmp_path / "course")
     course = tiny(tmp_path / "course")
-    merge(course.db_url, ASSIGNMENT, "zed",
-          GradingResult(student="zed", status="malformed", reason="<script>steal()</script>"))
+    merge(
+        course.db_url,
+        ASSIGNMENT,
+        "zed",
+        GradingResult(student="zed", status="malformed", reason="<script>steal()</script>"),
+    )
     (page,) = generate(course, ["zed"]).written
     scan = PageScan(page.read_text())
     assert scan.csp and scan.scripts == [] and "&lt;script&gt;" in page.read_text()

@@ -47,4 +47,6 @@ def test_write_atomic_replaces_whole_or_leaves_what_was_there(tmp_path):
     assert path.read_text() == "new"
     with pytest.raises(TypeError):
         write_atomic(path, "not bytes")  # type: ignore[arg-type]
-    assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["grades.csv"]
+    assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "grades.csv"
+    ]

@@ -46,7 +46,9 @@ POINTS = {  # test cell -> points, as the source notebook gives them
     "umap_projection_of_balanced_sample": 2,
     "isolation_forest_on_one_percent_evil": 2,
 }
-TASKS = dict(zip(("df", "hist", "features", "correlations", "umap", "forest"), POINTS))
+TASKS = dict(
+    zip(("df", "hist", "features", "correlations", "umap", "forest"), POINTS, strict=False)
+)
 
 
 def earns(*tasks: str) -> dict[str, int]:
@@ -426,8 +428,10 @@ STUDENTS = {
     "input_transformer": ({"load_data": INPUT_TRANSFORMER}, earns()),
     "ast_transformer": ({"load_data": AST_TRANSFORMER}, earns()),
     # df and the histograms are honest (2); the other solutions are the release's stubs.
-    "error_hook": ({"load_data": ERROR_HOOK, "raw_histograms": ADA["raw_histograms"]},
-                   earns("df", "hist")),
+    "error_hook": (
+        {"load_data": ERROR_HOOK, "raw_histograms": ADA["raw_histograms"]},
+        earns("df", "hist"),
+    ),
     # Wrong answers each caught only by allclose / array_equal / assert_frame_equal in the
     # hidden tests: df's timestamps shifted, a histogram of shifted userIds, raw
     # returnValue, Spearman correlations, unstandardised X. Only the forest is right (2).
@@ -435,54 +439,78 @@ STUDENTS = {
     # Tasks 1-4 are ada's (5). UMAP: ten points instead of a projection (the test's
     # len(X_reduced) == len(X) fails in the checker); the forest is an object of the
     # notebook's own class, which cannot travel as data: 0 for both.
-    "fake_builtins": (like_ada(umap_projection=FAKE_LEN_NO_UMAP,
-                               isolation_forest=FAKE_ISINSTANCE_FAKE_MODEL),
-                      earns("df", "hist", "features", "correlations")),
+    "fake_builtins": (
+        like_ada(umap_projection=FAKE_LEN_NO_UMAP, isolation_forest=FAKE_ISINSTANCE_FAKE_MODEL),
+        earns("df", "hist", "features", "correlations"),
+    ),
     # DATA_FILE rebound to the student's own file (100 rows short): df is not the data file's (0), and the
     # histograms, features and correlations, taken from that df, are checked against the
     # data file itself (0). UMAP's sample is real rows, standardised and projected (2). The
     # forest sample has 400 rows, not the parameter's 500, and rates come from a swapped
     # confusion_rates: 0.
-    "rebound_names": (like_ada(load_data=REBOUND_DATA_FILE, isolation_forest=REBOUND_FOREST),
-                      earns("umap")),
+    "rebound_names": (
+        like_ada(load_data=REBOUND_DATA_FILE, isolation_forest=REBOUND_FOREST),
+        earns("umap"),
+    ),
     # df and the features are honest (3). No histograms or correlations; UMAP is a
     # placeholder (X_reduced = None); the forest is fitted on the whole of df's features
     # instead of the 500-row sample: 0 for those.
-    "no_asserts": ({"load_data": NO_ASSERTS, "engineer_features": ADA["engineer_features"],
-                    "umap_projection": "X_reduced = None",
-                    "isolation_forest": """\
+    "no_asserts": (
+        {
+            "load_data": NO_ASSERTS,
+            "engineer_features": ADA["engineer_features"],
+            "umap_projection": "X_reduced = None",
+            "isolation_forest": """\
 model = sklearn.ensemble.IsolationForest(random_state=RANDOM_STATE).fit(X)
-rates = confusion_rates(y, anomaly_labels(model.predict(X)))"""},
-                   earns("df", "features")),
+rates = confusion_rates(y, anomaly_labels(model.predict(X)))""",
+        },
+        earns("df", "features"),
+    ),
     # df is honest (1); UMAP is three placeholders: 0.
-    "trace_jumps": ({"load_data": TRACE_JUMPS,
-                     "umap_projection": "X, y, X_reduced = [[0.0] * 7], [0], [[0.0, 0.0]]"},
-                    earns("df")),
+    "trace_jumps": (
+        {
+            "load_data": TRACE_JUMPS,
+            "umap_projection": "X, y, X_reduced = [[0.0] * 7], [0], [[0.0, 0.0]]",
+        },
+        earns("df"),
+    ),
     # All ada's but UMAP: two of X's columns keep X's neighbourhoods no better than the best
     # two columns do: 0 for UMAP, 7 in all.
-    "first_two_columns": (like_ada(umap_projection=FIRST_TWO_COLUMNS),
-                          earns("df", "hist", "features", "correlations", "forest")),
+    "first_two_columns": (
+        like_ada(umap_projection=FIRST_TWO_COLUMNS),
+        earns("df", "hist", "features", "correlations", "forest"),
+    ),
     # All ada's but UMAP: a random linear mix of X's columns, no UMAP fitted: 0 for UMAP.
     # DEFEATS THE CHECKER today (scores 9): a random projection keeps X's neighbourhoods
     # (trustworthiness about 0.87) better than the best two columns plus the margin (about
     # 0.83), at the cost of one matrix product. The test expects the secure score and fails
     # until the UMAP check asks for more than a linear map can give.
-    "random_projection": (like_ada(umap_projection=RANDOM_PROJECTION),
-                          earns("df", "hist", "features", "correlations", "forest")),
+    "random_projection": (
+        like_ada(umap_projection=RANDOM_PROJECTION),
+        earns("df", "hist", "features", "correlations", "forest"),
+    ),
     # All ada's but the forest, which grows no tree: 0 for the forest, 7 in all.
-    "forest_subclass": (like_ada(isolation_forest=NEVER_FITTED_SUBCLASS),
-                        earns("df", "hist", "features", "correlations", "umap")),
+    "forest_subclass": (
+        like_ada(isolation_forest=NEVER_FITTED_SUBCLASS),
+        earns("df", "hist", "features", "correlations", "umap"),
+    ),
     # DEFEATS THE CHECKER today (scores 9): it travels as scikit-learn's own class with a
     # made-up fitted state; with no tree the leaf check loops over nothing, and predict()
     # in the checker flags nothing, which is what rates says. The test expects the secure
     # score and fails until the forest check refuses a forest without trees grown on X.
-    "forest_in_disguise": (like_ada(isolation_forest=NEVER_FITTED_IN_DISGUISE),
-                           earns("df", "hist", "features", "correlations", "umap")),
+    "forest_in_disguise": (
+        like_ada(isolation_forest=NEVER_FITTED_IN_DISGUISE),
+        earns("df", "hist", "features", "correlations", "umap"),
+    ),
     # Ada's answers, plus the input history printed and drawn after the first test cell and
     # after the fifth (when tests ran in the kernel, its history held them).
-    "exfiltrator": (like_ada(inspect_head=ADA["inspect_head"] + "\n" + EXFILTRATE,
-                             isolation_forest=ADA["isolation_forest"] + "\n" + EXFILTRATE),
-                    earns(*ALL)),
+    "exfiltrator": (
+        like_ada(
+            inspect_head=ADA["inspect_head"] + "\n" + EXFILTRATE,
+            isolation_forest=ADA["isolation_forest"] + "\n" + EXFILTRATE,
+        ),
+        earns(*ALL),
+    ),
 }
 
 
@@ -576,11 +604,15 @@ def forged_round(released_course, tmp_path_factory, sandbox_available):
     rows = {r["student"]: r for r in grade_table(course)}
     feedback = subprocess.run(
         [sys.executable, "-m", "beth_course.cli", "--course", str(root), "feedback"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    hidden = {line: kind for line, kind in
-              notebooks.secret_lines(notebooks.read(course.source_notebook)).items()
-              if kind == "hidden test"}
+    hidden = {
+        line: kind
+        for line, kind in notebooks.secret_lines(notebooks.read(course.source_notebook)).items()
+        if kind == "hidden test"
+    }
     return course, summary, rows, feedback, hidden
 
 
@@ -605,7 +637,7 @@ def test_the_leak_scanner_finds_encoded_lines():
     encoded = base64.b64encode(("In[3]:\n" + line).encode()).decode()
     assert leaks_in("nothing to see", hidden) == []
     assert leaks_in("x=" + encoded, hidden) == [("hidden test", line)]
-    assert leaks_in("\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76)), hidden)
+    assert leaks_in("\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)), hidden)
     png = io.BytesIO()
     Image.frombytes("L", (len(line), 1), line.encode()).save(png, format="PNG")
     assert leaks_in("", hidden, [png.getvalue()]) == [("hidden test", line)]
@@ -637,6 +669,8 @@ def test_no_hidden_test_line_is_in_any_feedback_page(forged_round):
     course, _, _, feedback, hidden = forged_round
     assert feedback.returncode == 0, feedback.stdout[-2000:] + feedback.stderr[-2000:]
     for student in STUDENTS:
-        page = (course.folder("feedback", student) / "beth_workshop.html").read_text(encoding="utf-8")
+        page = (course.folder("feedback", student) / "beth_workshop.html").read_text(
+            encoding="utf-8"
+        )
         pngs = [base64.b64decode(re.sub(r"\s+", "", m)) for m in _PNG_IN_PAGE.findall(page)]
         assert leaks_in(html_text(page) + "\n" + page, hidden, pngs) == [], student

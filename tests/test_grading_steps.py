@@ -51,7 +51,9 @@ def test_edited_tests_are_restored_with_their_hidden_part(course):
     restored = _restore(course, nb)
     test = next(c for c in restored.cells if _gid(c) == "answer_is_right")
     assert notebooks.HIDDEN_BEGIN in test.source and "answer.isdigit()" in test.source
-    assert any("answer_is_right was edited" in c for c in restored.metadata["beth_grading"]["restored"])
+    assert any(
+        "answer_is_right was edited" in c for c in restored.metadata["beth_grading"]["restored"]
+    )
 
 
 def test_deleted_cells_come_back_in_their_place(course):
@@ -78,8 +80,14 @@ def test_unknown_grade_ids_lose_their_metadata(course):
     """A cell claiming a grade id the gradebook does not know is an ordinary cell."""
     nb = _released(course)
     extra = nbformat.v4.new_code_cell("pass")
-    extra.metadata["nbgrader"] = {"grade": True, "grade_id": "always_passes", "points": 99,
-                                  "locked": True, "solution": False, "schema_version": 3}
+    extra.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "always_passes",
+        "points": 99,
+        "locked": True,
+        "solution": False,
+        "schema_version": 3,
+    }
     nb.cells.append(extra)
     restored = _restore(course, nb)
     assert "nbgrader" not in restored.cells[-1].metadata
@@ -93,10 +101,13 @@ def test_cells_pasted_without_metadata_are_recognised_by_their_text(course):
     assert [_gid(c) for c in _restore(course, nb).cells if _gid(c)] == ORDER
 
 
-@pytest.mark.parametrize("source, role", [
-    ("assert answer == 1", "test"),
-    ("orig = squares\ndel squares\nsquares = orig", "kernel_test"),
-])
+@pytest.mark.parametrize(
+    "source, role",
+    [
+        ("assert answer == 1", "test"),
+        ("orig = squares\ndel squares\nsquares = orig", "kernel_test"),
+    ],
+)
 def test_test_cells_run_in_the_checker_unless_they_change_student_variables(source, role):
     """A test that deletes or rebinds a student's name needs the student's kernel."""
     cell = nbformat.v4.new_code_cell(source)
@@ -110,8 +121,15 @@ def test_locked_and_student_cells_have_their_roles():
     locked.metadata["nbgrader"] = {"locked": True, "solution": False, "grade": False}
     answer = nbformat.v4.new_code_cell("x = 1")
     answer.metadata["nbgrader"] = {"locked": False, "solution": True, "grade": False}
-    roles = [cell_role(c) for c in (locked, answer, nbformat.v4.new_code_cell("1"),
-                                    nbformat.v4.new_markdown_cell("hi"))]
+    roles = [
+        cell_role(c)
+        for c in (
+            locked,
+            answer,
+            nbformat.v4.new_code_cell("1"),
+            nbformat.v4.new_markdown_cell("hi"),
+        )
+    ]
     assert roles == ["locked", "student", "student", "other"]
 
 
@@ -127,8 +145,13 @@ def _executor(cell_cap: int, notebook_cap: int) -> GuardedExecute:
 
 
 def _stream(text: str) -> dict:
-    return {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"},
-            "content": {"name": "stdout", "text": text}, "metadata": {}}
+    return {
+        "msg_type": "stream",
+        "header": {"msg_type": "stream"},
+        "parent_header": {"msg_id": "m"},
+        "content": {"name": "stdout", "text": text},
+        "metadata": {},
+    }
 
 
 def test_output_past_the_cell_cap_is_replaced_by_one_note():
@@ -163,8 +186,12 @@ def test_plan_skips_what_is_graded_and_regrades_a_changed_submission(course, tmp
     folder.mkdir(parents=True)
     (folder / "tiny.ipynb").write_text(copy_.release_notebook.read_text())
     files = {"tiny.ipynb": (folder / "tiny.ipynb").read_bytes()}
-    merge(copy_.db_url, "tiny", "ann", GradingResult(student="ann", status="ok",
-                                                       submission_sha256=hash_files(files)))
+    merge(
+        copy_.db_url,
+        "tiny",
+        "ann",
+        GradingResult(student="ann", status="ok", submission_sha256=hash_files(files)),
+    )
     write_autograded(copy_, GradingResult(student="ann", status="ok", files=files), {})
     assert plan(copy_, None, force=False) == ([], ["ann"])
     assert plan(copy_, None, force=True) == (["ann"], [])
@@ -181,10 +208,16 @@ def test_write_autograded_replaces_the_folder_whole_and_removes_a_stale_one(cour
     root = tmp_path / "course"
     shutil.copytree(course.root, root)
     copy_ = Course(root, "tiny", "tiny")
-    write_autograded(copy_, GradingResult(student="bo", status="ok",
-                                          files={"tiny.ipynb": b"one", "old.txt": b"x"}), {})
-    write_autograded(copy_, GradingResult(student="bo", status="ok", files={"tiny.ipynb": b"two"}),
-                     {"data.csv": b"42\n"})
+    write_autograded(
+        copy_,
+        GradingResult(student="bo", status="ok", files={"tiny.ipynb": b"one", "old.txt": b"x"}),
+        {},
+    )
+    write_autograded(
+        copy_,
+        GradingResult(student="bo", status="ok", files={"tiny.ipynb": b"two"}),
+        {"data.csv": b"42\n"},
+    )
     folder = copy_.folder("autograded", "bo")
     assert sorted(p.name for p in folder.iterdir()) == ["data.csv", "tiny.ipynb"]
     assert (folder / "tiny.ipynb").read_bytes() == b"two"
@@ -236,9 +269,13 @@ def test_an_error_past_the_cap_is_shortened_never_dropped():
     executor = _executor(cell_cap=1000, notebook_cap=10_000)
     outs: list = []
     executor.output(outs, _stream("a" * 900), None, 0)
-    error = {"msg_type": "error", "header": {"msg_type": "error"}, "parent_header": {"msg_id": "m"},
-             "content": {"ename": "AssertionError", "evalue": "x" * 5000, "traceback": []},
-             "metadata": {}}
+    error = {
+        "msg_type": "error",
+        "header": {"msg_type": "error"},
+        "parent_header": {"msg_id": "m"},
+        "content": {"ename": "AssertionError", "evalue": "x" * 5000, "traceback": []},
+        "metadata": {},
+    }
     executor.output(outs, error, None, 0)
     assert outs[-1]["output_type"] == "error" and outs[-1]["ename"] == "AssertionError"
     assert len(outs[-1]["evalue"]) < 1200

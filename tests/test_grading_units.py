@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 
 import nbformat
-import pytest
 
 from beth_course.feedback import HIDDEN_NOTE, scrub
 from beth_course.grading.gradebook import template_bytes
@@ -22,7 +20,9 @@ def test_umap_sample_size_is_read_from_the_parameters_cell(tmp_path):
     course = copy_course(tmp_path / "course")
     assert umap_sample_size(course) == 1000
     path = course.source_notebook
-    path.write_text(path.read_text().replace("UMAP_SAMPLE_SIZE = 1_000", "UMAP_SAMPLE_SIZE = 25_000"))
+    path.write_text(
+        path.read_text().replace("UMAP_SAMPLE_SIZE = 1_000", "UMAP_SAMPLE_SIZE = 25_000")
+    )
     assert umap_sample_size(course) == 25000
 
 
@@ -41,7 +41,9 @@ def test_check_notebook_tells_broken_files_apart(tmp_path):
 
 def test_check_notebook_repairs_what_nbformat_can(tmp_path):
     """A schema error nbformat can strip (a string 'collapsed') comes back repaired."""
-    nb = json.loads(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])))
+    nb = json.loads(
+        nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
+    )
     nb["cells"][0]["metadata"]["collapsed"] = "yes"
     problem, repaired = check_notebook(json.dumps(nb).encode())
     assert problem is None
@@ -52,11 +54,17 @@ def test_scrub_removes_hidden_tests_and_traceback_source():
     """Hidden lines go, one note stays; an error keeps its name and message only."""
     test = nbformat.v4.new_code_cell(
         '"""Check."""\nassert x == 1, "x should be 1"\n### BEGIN HIDDEN TESTS\n'
-        'assert secret_check(x)\n### END HIDDEN TESTS'
+        "assert secret_check(x)\n### END HIDDEN TESTS"
     )
     test.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1}
-    test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="x should be 1",
-                                           traceback=["----> 4 assert secret_check(x)"])]
+    test.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="x should be 1",
+            traceback=["----> 4 assert secret_check(x)"],
+        )
+    ]
     nb = scrub(nbformat.v4.new_notebook(cells=[test]), {"status": "timeout", "reason": "slow"})
     source = nb.cells[1].source
     assert "secret_check" not in source and HIDDEN_NOTE in source and "x should be 1" in source
@@ -91,8 +99,9 @@ def test_a_submission_that_could_not_run_gets_a_feedback_page(released_course, t
 
     shutil.copytree(released_course.root, tmp_path / "course")
     course = Course(tmp_path / "course")
-    result = GradingResult(student="zed", status="malformed",
-                           reason="the file is not a notebook (not valid JSON)")
+    result = GradingResult(
+        student="zed", status="malformed", reason="the file is not a notebook (not valid JSON)"
+    )
     merge(course.db_url, course.assignment, "zed", result)
     report = generate(course, ["zed"])
     (page,) = report.written

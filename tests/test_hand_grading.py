@@ -35,8 +35,10 @@ def course(hostile_course, tmp_path) -> Course:
 
 def _result(sha: str) -> GradingResult:
     """What the worker returns for ada: the test passed, the written answer has no score."""
-    grades = [{"notebook": ASSIGNMENT, "cell": "f_adds_one", "auto_score": 1.0, "max_score": 1.0},
-              {"notebook": ASSIGNMENT, "cell": "why", "auto_score": None, "max_score": 1.0}]
+    grades = [
+        {"notebook": ASSIGNMENT, "cell": "f_adds_one", "auto_score": 1.0, "max_score": 1.0},
+        {"notebook": ASSIGNMENT, "cell": "why", "auto_score": None, "max_score": 1.0},
+    ]
     return GradingResult(student="ada", status="ok", grades=grades, submission_sha256=sha)
 
 
@@ -101,8 +103,10 @@ def test_feedback_shows_an_ungraded_answer_as_not_graded_yet(course):
     generate(course, ["ada"])
     text = _ada_page(course)
     assert "Not graded yet (1 point): your instructor grades this answer by hand." in text
-    assert "Not everything is graded yet. Answers your instructor grades by hand and has not " \
-           "graded yet are worth 1 point; the score above counts them as 0 until then." in text
+    assert (
+        "Not everything is graded yet. Answers your instructor grades by hand and has not "
+        "graded yet are worth 1 point; the score above counts them as 0 until then." in text
+    )
     assert "Written response" not in text  # nbgrader's 0.0 / 1.0 entry for it
 
 
@@ -119,10 +123,24 @@ def test_feedback_can_hold_pages_until_graded(course, capsys):
     old = course.folder("feedback", "ada") / f"{ASSIGNMENT}.html"
     old.parent.mkdir(parents=True)
     old.write_text("an older page showing the answer as 0")
-    code = main(["--course", str(course.root), "--assignment", ASSIGNMENT, "feedback",
-                 "--student", "ada", "--ungraded", "hold"])
+    code = main(
+        [
+            "--course",
+            str(course.root),
+            "--assignment",
+            ASSIGNMENT,
+            "feedback",
+            "--student",
+            "ada",
+            "--ungraded",
+            "hold",
+        ]
+    )
     assert code == 0 and not old.exists()
-    assert "ada: held back, 1 answer (1 point) of tiny.ipynb still to grade by hand" in capsys.readouterr().out
+    assert (
+        "ada: held back, 1 answer (1 point) of tiny.ipynb still to grade by hand"
+        in capsys.readouterr().out
+    )
     _hand_grade(course, 0.5)
     assert generate(course, ["ada"], ungraded="hold").held == {}
     assert old.exists()
@@ -131,11 +149,26 @@ def test_feedback_can_hold_pages_until_graded(course, capsys):
 def test_mark_ungraded_takes_pending_cells_out_of_the_scores():
     """Pending cells lose their grade flag and get a note above them; others are untouched."""
     cells = [nbformat.v4.new_markdown_cell("essay"), nbformat.v4.new_code_cell("assert True")]
-    cells[0].metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "essay", "points": 2}
-    cells[1].metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test", "points": 1}
+    cells[0].metadata["nbgrader"] = {
+        "grade": True,
+        "solution": True,
+        "grade_id": "essay",
+        "points": 2,
+    }
+    cells[1].metadata["nbgrader"] = {
+        "grade": True,
+        "solution": False,
+        "grade_id": "test",
+        "points": 1,
+    }
     nb = mark_ungraded(nbformat.v4.new_notebook(cells=cells), {"essay": 2.0})
     assert [c.source.split(".")[0] for c in nb.cells] == [
-        "**Not everything is graded yet", "**Not graded yet** (2 points): your instructor grades this answer by hand",
-        "essay", "assert True"]
-    assert nb.cells[2].metadata.nbgrader["grade"] is False and nb.cells[3].metadata.nbgrader["grade"]
+        "**Not everything is graded yet",
+        "**Not graded yet** (2 points): your instructor grades this answer by hand",
+        "essay",
+        "assert True",
+    ]
+    assert (
+        nb.cells[2].metadata.nbgrader["grade"] is False and nb.cells[3].metadata.nbgrader["grade"]
+    )
     nbformat.validate(nb)

@@ -22,8 +22,9 @@ def graded_test_cell(**metadata) -> dict:
 
 
 def failed(cell, traceback: list[str]):
-    cell.outputs = [new_output("error", ename="AssertionError", evalue="negatives",
-                               traceback=traceback)]
+    cell.outputs = [
+        new_output("error", ename="AssertionError", evalue="negatives", traceback=traceback)
+    ]
     return cell
 
 
@@ -53,8 +54,11 @@ def test_a_test_cell_without_hidden_tests_also_shows_name_and_message():
     assert output["traceback"] == ["AssertionError: negatives"]
 
 
-@pytest.mark.parametrize("leak", [TEST_CELL, HIDDEN_LINES[1], "### END HIDDEN TESTS"],
-                         ids=["whole cell", "one line", "marker"])
+@pytest.mark.parametrize(
+    "leak",
+    [TEST_CELL, HIDDEN_LINES[1], "### END HIDDEN TESTS"],
+    ids=["whole cell", "one line", "marker"],
+)
 def test_hidden_text_printed_by_a_later_cell_is_refused(leak):
     """Student code can print the input history: such a notebook gets no page."""
     nb = new_notebook(cells=[graded_test_cell(), printed(leak)])
@@ -71,17 +75,21 @@ def test_a_marker_in_a_markdown_cell_is_refused():
 
 def test_a_line_the_student_also_wrote_is_not_a_leak():
     """A hidden line that also appears in a visible source is public, wherever it shows."""
-    mine = new_code_cell(HIDDEN_LINES[0], outputs=[
-        new_output("stream", name="stdout", text=HIDDEN_LINES[0])])
+    mine = new_code_cell(
+        HIDDEN_LINES[0], outputs=[new_output("stream", name="stdout", text=HIDDEN_LINES[0])]
+    )
     nb = hide_hidden_tests(new_notebook(cells=[graded_test_cell(), mine]))
     assert nb.cells[1].source == HIDDEN_LINES[0]
 
 
 def test_the_preprocessor_runs_from_config_by_import_path():
     """As nbgrader_config.py names it in c.GenerateFeedback.preprocessors."""
-    config = Config({"NotebookExporter": {
-        "preprocessors": ["beth_course.hidden_tests.HideHiddenTests"]}})
-    text, _ = NotebookExporter(config=config).from_notebook_node(new_notebook(cells=[graded_test_cell()]))
+    config = Config(
+        {"NotebookExporter": {"preprocessors": ["beth_course.hidden_tests.HideHiddenTests"]}}
+    )
+    text, _ = NotebookExporter(config=config).from_notebook_node(
+        new_notebook(cells=[graded_test_cell()])
+    )
     assert HIDDEN_NOTE in text and not any(line in text for line in HIDDEN_LINES)
 
 

@@ -45,81 +45,113 @@ ANSWER = "answer = open(DATA_FILE).read().strip()\n"
 
 def attacks(victims: dict[str, str], port: int) -> dict[str, dict[str, str]]:
     """Per student, the solution cells replaced (``answer`` and ``more``)."""
-    secret, public, peer, gradebook = (victims[k] for k in ("secret", "public", "peer", "gradebook"))
+    secret, public, peer, gradebook = (
+        victims[k] for k in ("secret", "public", "peer", "gradebook")
+    )
     names = ["tiny.ipynb", "kernel.log", "kernel.json", "timestamp.txt", "data2.csv", "tiny.html"]
     return {
         "control": {},
-        "links": {"answer": (
-            "import os\n"
-            f"for name in {names!r}:\n"
-            "    if os.path.lexists(name):\n"
-            "        os.remove(name)\n"
-            f"    os.symlink({secret!r}, name)\n"
-            f"for name, target in [('peer.ipynb', {peer!r}), ('gradebook.db', {gradebook!r}),"
-            f" ('public.txt', {public!r}), ('root', '/')]:\n"
-            "    os.symlink(target, name)\n"
-            "os.makedirs('sub', exist_ok=True)\n"
-            f"os.symlink({secret!r}, 'sub/tiny.ipynb')\n" + ANSWER)},
-        "fifos": {"answer": (
-            "import os\n"
-            f"for name in {names + ['data.csv.fifo']!r}:\n"
-            "    if os.path.lexists(name):\n"
-            "        os.remove(name)\n"
-            "    os.mkfifo(name)\n" + ANSWER)},
-        "hardlink": {"answer": (
-            "import os\n"
-            f"try:\n    os.link({secret!r}, 'copy')\nexcept OSError as exc:\n    print('no link', exc.errno)\n"
-            + ANSWER)},
+        "links": {
+            "answer": (
+                "import os\n"
+                f"for name in {names!r}:\n"
+                "    if os.path.lexists(name):\n"
+                "        os.remove(name)\n"
+                f"    os.symlink({secret!r}, name)\n"
+                f"for name, target in [('peer.ipynb', {peer!r}), ('gradebook.db', {gradebook!r}),"
+                f" ('public.txt', {public!r}), ('root', '/')]:\n"
+                "    os.symlink(target, name)\n"
+                "os.makedirs('sub', exist_ok=True)\n"
+                f"os.symlink({secret!r}, 'sub/tiny.ipynb')\n" + ANSWER
+            )
+        },
+        "fifos": {
+            "answer": (
+                "import os\n"
+                f"for name in {names + ['data.csv.fifo']!r}:\n"
+                "    if os.path.lexists(name):\n"
+                "        os.remove(name)\n"
+                "    os.mkfifo(name)\n" + ANSWER
+            )
+        },
+        "hardlink": {
+            "answer": (
+                "import os\n"
+                f"try:\n    os.link({secret!r}, 'copy')\nexcept OSError as exc:\n    print('no link', exc.errno)\n"
+                + ANSWER
+            )
+        },
         "read_secret": {"answer": f"print(open({secret!r}).read())\n" + ANSWER},
-        "snoop": {"answer": (
-            "import os\n"
-            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
-            "    for name in ('cmdline', 'environ'):\n"
-            "        try:\n"
-            "            print(open(f'/proc/{pid}/{name}', 'rb').read())\n"
-            "        except OSError as exc:\n"
-            "            print(pid, name, exc.errno)\n"
-            "print(open('/proc/self/mountinfo').read(), dict(os.environ), os.getcwd())\n" + ANSWER)},
-        "write_out": {"answer": (
-            f"for path in {[public, peer, gradebook, victims['source'], victims['release']]!r}:\n"
-            "    try:\n        open(path, 'a').write('forged')\n"
-            "    except OSError as exc:\n        print('refused', exc.errno)\n" + ANSWER)},
-        "net": {"answer": (
-            "import socket\n"
-            f"socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'grades please')\n"
-            + ANSWER)},
-        "memory_split": {"answer": (
-            "import os, time\n"
-            "def hog():\n"
-            "    block = bytearray(400 * 2**20)\n"
-            "    for i in range(0, len(block), 4096):\n"
-            "        block[i] = 1\n"
-            "    return block\n"
-            "for _ in range(3):\n"
-            "    if os.fork() == 0:\n"
-            "        keep = hog()\n"
-            "        time.sleep(60)\n"
-            "        os._exit(0)\n"
-            "keep = hog()\n"
-            "time.sleep(10)\n" + ANSWER)},
+        "snoop": {
+            "answer": (
+                "import os\n"
+                "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+                "    for name in ('cmdline', 'environ'):\n"
+                "        try:\n"
+                "            print(open(f'/proc/{pid}/{name}', 'rb').read())\n"
+                "        except OSError as exc:\n"
+                "            print(pid, name, exc.errno)\n"
+                "print(open('/proc/self/mountinfo').read(), dict(os.environ), os.getcwd())\n"
+                + ANSWER
+            )
+        },
+        "write_out": {
+            "answer": (
+                f"for path in {[public, peer, gradebook, victims['source'], victims['release']]!r}:\n"
+                "    try:\n        open(path, 'a').write('forged')\n"
+                "    except OSError as exc:\n        print('refused', exc.errno)\n" + ANSWER
+            )
+        },
+        "net": {
+            "answer": (
+                "import socket\n"
+                f"socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'grades please')\n"
+                + ANSWER
+            )
+        },
+        "memory_split": {
+            "answer": (
+                "import os, time\n"
+                "def hog():\n"
+                "    block = bytearray(400 * 2**20)\n"
+                "    for i in range(0, len(block), 4096):\n"
+                "        block[i] = 1\n"
+                "    return block\n"
+                "for _ in range(3):\n"
+                "    if os.fork() == 0:\n"
+                "        keep = hog()\n"
+                "        time.sleep(60)\n"
+                "        os._exit(0)\n"
+                "keep = hog()\n"
+                "time.sleep(10)\n" + ANSWER
+            )
+        },
         "memory_one": {"answer": "hog = []\nwhile True:\n    hog.append(bytearray(64 * 2**20))\n"},
-        "fill_disk": {"answer": (
-            "import os\n"
-            "for folder in ['.', '/tmp', '/var/tmp', '/dev/shm']:\n"
-            "    try:\n"
-            "        with open(os.path.join(folder, 'fill'), 'wb') as fh:\n"
-            "            while True:\n"
-            "                fh.write(b'x' * 2**20)\n"
-            "    except OSError as exc:\n"
-            "        print(folder, exc.errno)\n" + ANSWER)},
-        "big_output": {"answer": (
-            "print('x' * (8 * 2**20))\n"
-            "from IPython.display import HTML, display\n"
-            "display(HTML('<b>' + 'y' * (8 * 2**20) + '</b>'))\n"
-            "for _ in range(100):\n    print('z' * 50_000)\n" + ANSWER)},
+        "fill_disk": {
+            "answer": (
+                "import os\n"
+                "for folder in ['.', '/tmp', '/var/tmp', '/dev/shm']:\n"
+                "    try:\n"
+                "        with open(os.path.join(folder, 'fill'), 'wb') as fh:\n"
+                "            while True:\n"
+                "                fh.write(b'x' * 2**20)\n"
+                "    except OSError as exc:\n"
+                "        print(folder, exc.errno)\n" + ANSWER
+            )
+        },
+        "big_output": {
+            "answer": (
+                "print('x' * (8 * 2**20))\n"
+                "from IPython.display import HTML, display\n"
+                "display(HTML('<b>' + 'y' * (8 * 2**20) + '</b>'))\n"
+                "for _ in range(100):\n    print('z' * 50_000)\n" + ANSWER
+            )
+        },
         "fork_bomb": {"answer": "import os\nwhile True:\n    os.fork()\n"},
         "hang": {"more": "while True:\n    pass\n"},
-        "hang_hard": {"more": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"},
+        "hang_hard": {
+            "more": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
+        },
         "crash": {"more": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"},
     }
 
@@ -163,10 +195,14 @@ def hostile(tmp_path_factory, sandbox_available):
     secret.chmod(0o600)
     public.write_text("public\n")
     peer = submit(course, "control", {"answer": ANSWER, "more": "more = 1"})
-    victims = {"secret": str(secret), "public": str(public), "peer": str(peer),
-               "gradebook": str(course.gradebook_path),
-               "source": str(course.folder("source") / "data.csv"),
-               "release": str(course.folder("release") / "tiny.ipynb")}
+    victims = {
+        "secret": str(secret),
+        "public": str(public),
+        "peer": str(peer),
+        "gradebook": str(course.gradebook_path),
+        "source": str(course.folder("source") / "data.csv"),
+        "release": str(course.folder("release") / "tiny.ipynb"),
+    }
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

@@ -36,7 +36,11 @@ def display(data: dict, metadata: dict | None = None):
 
 
 def markdown_page(source: str, attachments: dict | None = None) -> str:
-    cell = new_markdown_cell(source, attachments=attachments) if attachments else new_markdown_cell(source)
+    cell = (
+        new_markdown_cell(source, attachments=attachments)
+        if attachments
+        else new_markdown_cell(source)
+    )
     return render(make_inert(new_notebook(cells=[cell])))
 
 
@@ -62,8 +66,14 @@ def test_html_output_loses_script_handlers_frames_forms_styles_and_bad_urls():
     assert "click" in output.data["text/html"]  # the link's text stays, without its href
 
 
-@pytest.mark.parametrize("index, mime", [(1, "application/javascript"), (2, "image/svg+xml"),
-                                         (4, "application/vnd.jupyter.widget-view+json")])
+@pytest.mark.parametrize(
+    "index, mime",
+    [
+        (1, "application/javascript"),
+        (2, "image/svg+xml"),
+        (4, "application/vnd.jupyter.widget-view+json"),
+    ],
+)
 def test_active_mime_types_are_dropped_and_text_plain_kept(index, mime):
     """JavaScript, SVG and widget views go; the text/plain fallback stays as it was."""
     given = hostile_outputs()[index]
@@ -80,17 +90,26 @@ def test_an_output_left_with_nothing_gets_a_note():
 
 def test_image_width_cannot_smuggle_an_event_handler():
     """nbconvert writes width unquoted into <img>: only numeric sizes survive."""
+
     def hostile():
         return display({"image/png": PNG}, {"image/png": {"width": f"1 onload={js('w')}"}})
 
-    fine = display({"image/png": PNG}, {"image/png": {"width": 300, "alt": "a plot"},
-                                        "filenames": {"image/png": "javascript:x"}})
+    fine = display(
+        {"image/png": PNG},
+        {"image/png": {"width": 300, "alt": "a plot"}, "filenames": {"image/png": "javascript:x"}},
+    )
     first, second = outputs_of(hostile(), fine)
-    assert first.metadata == {} and second.metadata == {"image/png": {"width": 300, "alt": "a plot"}}
+    assert first.metadata == {} and second.metadata == {
+        "image/png": {"width": 300, "alt": "a plot"}
+    }
     page = render(new_notebook(cells=[new_code_cell("x", outputs=[hostile()])]))
     assert PageScan(page).handlers == [("img", "onload")]  # what it would have been
-    assert PageScan(render(make_inert(new_notebook(cells=[
-        new_code_cell("x", outputs=[hostile()])])))).handlers == []
+    assert (
+        PageScan(
+            render(make_inert(new_notebook(cells=[new_code_cell("x", outputs=[hostile()])])))
+        ).handlers
+        == []
+    )
 
 
 def test_image_data_that_is_not_base64_is_dropped():
@@ -144,8 +163,10 @@ def test_markdown_without_html_or_unsafe_urls_is_left_as_written():
 
 def test_raw_html_in_markdown_is_escaped_and_images_and_links_still_work():
     """The text of raw HTML shows; the markdown image and link still render."""
-    source = (f'Text <img src=x onerror="{js("md")}"> and <script>{js("s")}</script>\n\n'
-              "[paper](https://arxiv.org/abs/2107.10310) ![plot](attachment:plot.png) `<b>`")
+    source = (
+        f'Text <img src=x onerror="{js("md")}"> and <script>{js("s")}</script>\n\n'
+        "[paper](https://arxiv.org/abs/2107.10310) ![plot](attachment:plot.png) `<b>`"
+    )
     page = markdown_page(source, {"plot.png": {"image/png": PNG}})
     scan = PageScan(page)
     assert scan.handlers == [] and "onerror" in page  # shown as text, not as an attribute
@@ -154,18 +175,21 @@ def test_raw_html_in_markdown_is_escaped_and_images_and_links_still_work():
     assert "<code>&lt;b&gt;</code>" in page  # code keeps its own text
 
 
-@pytest.mark.parametrize("source", [
-    f"[a](javascript:{js('a')})",
-    f"[a](JaVaScRiPt:{js('a')})",
-    f"[a](java\tscript:{js('a')})",
-    f"[a](&#x6a;avascript:{js('a')})",
-    f"[a](&amp;#x6a;avascript:{js('a')})",  # mistune decodes entities twice
-    f"[a]\n\n[a]: javascript:{js('a')}",
-    f"<javascript:{js('a')}>",
-    f"[a](vbscript:{js('a')})",
-    "[a](data:text/html;base64,PHNjcmlwdD4=)",
-    "![a](data:image/svg+xml;base64,PHN2Zz4=)",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"[a](javascript:{js('a')})",
+        f"[a](JaVaScRiPt:{js('a')})",
+        f"[a](java\tscript:{js('a')})",
+        f"[a](&#x6a;avascript:{js('a')})",
+        f"[a](&amp;#x6a;avascript:{js('a')})",  # mistune decodes entities twice
+        f"[a]\n\n[a]: javascript:{js('a')}",
+        f"<javascript:{js('a')}>",
+        f"[a](vbscript:{js('a')})",
+        "[a](data:text/html;base64,PHNjcmlwdD4=)",
+        "![a](data:image/svg+xml;base64,PHN2Zz4=)",
+    ],
+)
 def test_unsafe_links_are_neutralised_and_the_text_kept(source):
     """No live javascript:/data: href in the page, and the URL's text still shows."""
     page = markdown_page(source)
@@ -208,10 +232,13 @@ def test_a_mermaid_diagram_is_shown_as_code():
 
 def test_attachments_keep_only_raster_images():
     """SVG (and anything not PNG, JPEG or GIF) leaves the attachments; emptied ones go."""
-    cell = new_markdown_cell("![p](attachment:p.png)", attachments={
-        "p.png": {"image/png": PNG, "image/svg+xml": "<svg onload='x()'/>"},
-        "s.svg": {"image/svg+xml": "<svg onload='x()'/>"},
-    })
+    cell = new_markdown_cell(
+        "![p](attachment:p.png)",
+        attachments={
+            "p.png": {"image/png": PNG, "image/svg+xml": "<svg onload='x()'/>"},
+            "s.svg": {"image/svg+xml": "<svg onload='x()'/>"},
+        },
+    )
     cell = make_inert(new_notebook(cells=[cell])).cells[0]
     assert cell.attachments == {"p.png": {"image/png": PNG}}
 
@@ -221,7 +248,9 @@ def test_attachments_keep_only_raster_images():
 
 def test_raw_html_cells_are_sanitized_and_other_raw_cells_kept():
     """nbconvert copies raw cells with no format or an HTML format into the page."""
-    html = new_raw_cell(f"<script>{js('raw')}</script><b>kept</b>", metadata={"raw_mimetype": "text/html"})
+    html = new_raw_cell(
+        f"<script>{js('raw')}</script><b>kept</b>", metadata={"raw_mimetype": "text/html"}
+    )
     bare = new_raw_cell(f"<img src=x onerror={js('bare')}>")
     latex = new_raw_cell(r"\section{<b>}", metadata={"raw_mimetype": "text/latex"})
     cells = make_inert(new_notebook(cells=[html, bare, latex])).cells
@@ -256,7 +285,9 @@ def test_the_hostile_notebook_renders_with_only_the_templates_own_scripts(templa
 def test_the_preprocessor_runs_from_config_by_import_path():
     """As nbgrader_config.py names it: HTMLExporter.preprocessors = ['beth_course.inert.MakeInert']."""
     config = Config({"HTMLExporter": {"preprocessors": ["beth_course.inert.MakeInert"]}})
-    page = HTMLExporter(config=config, template_name="classic").from_notebook_node(hostile_notebook())[0]
+    page = HTMLExporter(config=config, template_name="classic").from_notebook_node(
+        hostile_notebook()
+    )[0]
     scan = PageScan(page)
     assert (scan.handlers, scan.bad_urls, scan.active_tags) == ([], [], [])
 

@@ -24,7 +24,9 @@ def test_init_makes_a_course_with_the_workshop_and_no_students(tmp_path, capsys)
     assert main(["init", str(target)]) == 0
     files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
     assert files == [".gitignore", "nbgrader_config.py", WORKSHOP]
-    assert (target / "nbgrader_config.py").read_bytes() == (REPO / "nbgrader_config.py").read_bytes()
+    assert (target / "nbgrader_config.py").read_bytes() == (
+        REPO / "nbgrader_config.py"
+    ).read_bytes()
     assert (target / WORKSHOP).read_bytes() == (REPO / WORKSHOP).read_bytes()
     course = Course.find(target)
     assert (course.root, course.assignment, course.students()) == (target, ASSIGNMENT, [])
@@ -52,7 +54,8 @@ def test_init_refuses_anything_but_a_new_or_empty_folder(tmp_path, capsys, what)
     assert main(["init", str(target)]) == 1
     assert "give a new folder for the course" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
-        ["course"] if what == "a file" else ["course", "notes.txt"])
+        ["course"] if what == "a file" else ["course", "notes.txt"]
+    )
 
 
 def test_init_accepts_an_empty_folder(tmp_path):
@@ -69,17 +72,29 @@ def test_gitignore_keeps_the_class_out_of_git_and_the_course_in(tmp_path):
     target = tmp_path / "course"
     assert main(["init", str(target)]) == 0
     subprocess.run(["git", "init", "-q", str(target)], check=True)
-    made = ["submitted/12345/beth_workshop/beth_workshop.ipynb",
-            "autograded/12345/beth_workshop/beth_workshop.ipynb",
-            "feedback/12345/beth_workshop/beth_workshop.html", "grades.csv", "report.html",
-            "gradebook.db", ".nbgrader.log", "release/beth_workshop/beth_workshop.ipynb"]
+    made = [
+        "submitted/12345/beth_workshop/beth_workshop.ipynb",
+        "autograded/12345/beth_workshop/beth_workshop.ipynb",
+        "feedback/12345/beth_workshop/beth_workshop.html",
+        "grades.csv",
+        "report.html",
+        "gradebook.db",
+        ".nbgrader.log",
+        "release/beth_workshop/beth_workshop.ipynb",
+    ]
     for name in made:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_text("x")
-    shown = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=target,
-                           capture_output=True, text=True, check=True).stdout.split()
+    shown = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert sorted(name for name in shown if name != "??") == sorted(
-        [".gitignore", "nbgrader_config.py", WORKSHOP, "release/beth_workshop/beth_workshop.ipynb"])
+        [".gitignore", "nbgrader_config.py", WORKSHOP, "release/beth_workshop/beth_workshop.ipynb"]
+    )
 
 
 def test_an_initialised_course_releases(tmp_path):
@@ -90,7 +105,11 @@ def test_an_initialised_course_releases(tmp_path):
     course = Course.find(tmp_path / "course")
     report = release(course, validate=False)
     assert report.wrote_data_csv
-    assert report.files == ["beth_helpers-0.1.0-py3-none-any.whl", f"{ASSIGNMENT}.ipynb", "data.csv"]
+    assert report.files == [
+        "beth_helpers-0.1.0-py3-none-any.whl",
+        f"{ASSIGNMENT}.ipynb",
+        "data.csv",
+    ]
 
 
 def _fake_repository(root):
@@ -115,7 +134,11 @@ def test_the_demo_copies_only_the_fictional_students(tmp_path):
     (tmp_path / "repo").mkdir()
     demo = prepare(_fake_repository(tmp_path / "repo"), tmp_path / "demo")
     assert demo.students() == ["ada", "ben", "cleo"]
-    assert sorted(p.name for p in (tmp_path / "demo" / "submitted").iterdir()) == ["ada", "ben", "cleo"]
+    assert sorted(p.name for p in (tmp_path / "demo" / "submitted").iterdir()) == [
+        "ada",
+        "ben",
+        "cleo",
+    ]
 
 
 def test_the_suite_notices_a_write_into_the_repositorys_course(tmp_path):
@@ -142,10 +165,16 @@ def test_the_readmes_first_instructor_steps_run_in_a_new_course(tmp_path, monkey
     assert main(["release", "--no-validate"]) == 0
     download = tmp_path / "submissions.zip"
     with zipfile.ZipFile(download, "w") as zf:
-        info = zipfile.ZipInfo("smithjohn_LATE_12345_67890_beth_workshop.ipynb", (2026, 12, 11, 9, 0, 0))
+        info = zipfile.ZipInfo(
+            "smithjohn_LATE_12345_67890_beth_workshop.ipynb", (2026, 12, 11, 9, 0, 0)
+        )
         zf.writestr(info, (REPO / "submitted/ada/beth_workshop/beth_workshop.ipynb").read_bytes())
     assert main(["collect", str(download)]) == 0
     filed = course_dir / "submitted" / "12345" / ASSIGNMENT
-    assert sorted(p.name for p in filed.iterdir()) == [f"{ASSIGNMENT}.ipynb", "lms.json", "timestamp.txt"]
+    assert sorted(p.name for p in filed.iterdir()) == [
+        f"{ASSIGNMENT}.ipynb",
+        "lms.json",
+        "timestamp.txt",
+    ]
     assert main(["due"]) == 0
     assert "beth_workshop is due 2026-12-10 17:00" in capsys.readouterr().out

@@ -19,10 +19,17 @@ from .helpers import TINY, TINY_CELLS, submit, tiny_course
 
 pytestmark = pytest.mark.slow
 
-WRITTEN = ("why", "markdown", {"grade": True, "solution": True, "points": 2},
-           "The forest flags rare processes.")
-RIGHT = {"answer": "answer = open(DATA_FILE).read().strip()", "more": "more = 1",
-         "why": "Rare processes are isolated in few splits."}
+WRITTEN = (
+    "why",
+    "markdown",
+    {"grade": True, "solution": True, "points": 2},
+    "The forest flags rare processes.",
+)
+RIGHT = {
+    "answer": "answer = open(DATA_FILE).read().strip()",
+    "more": "more = 1",
+    "why": "Rare processes are isolated in few splits.",
+}
 
 
 def _file(course, student: str, stamp: str) -> None:
@@ -38,20 +45,38 @@ def _gradebook(course, student: str):
         submission = gb.find_submission(TINY, student)
         (notebook,) = submission.notebooks
         why = gb.find_grade("why", TINY, TINY, student)
-        return (submission.timestamp, notebook.late_submission_penalty,
-                why.manual_score, why.needs_manual_grade)
+        return (
+            submission.timestamp,
+            notebook.late_submission_penalty,
+            why.manual_score,
+            why.needs_manual_grade,
+        )
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, sandbox_available):
     """ada 25 h late and ben on time, graded once at 10% a day; then ada hand-graded and
     regraded with --force. Yields the course and the gradebook rows after each round."""
-    config = ('c.AssignLatePenalties.plugin_class = "beth_course.late.PercentPerDay"\n'
-              "c.PercentPerDay.percent = 10\n")
-    course = tiny_course(tmp_path_factory.mktemp("late") / "course", config=config,
-                         cells=[*TINY_CELLS, WRITTEN])
-    assert main(["--course", str(course.root), "--assignment", TINY, "due",
-                 "2026-12-10 17:00 Europe/London"]) == 0
+    config = (
+        'c.AssignLatePenalties.plugin_class = "beth_course.late.PercentPerDay"\n'
+        "c.PercentPerDay.percent = 10\n"
+    )
+    course = tiny_course(
+        tmp_path_factory.mktemp("late") / "course", config=config, cells=[*TINY_CELLS, WRITTEN]
+    )
+    assert (
+        main(
+            [
+                "--course",
+                str(course.root),
+                "--assignment",
+                TINY,
+                "due",
+                "2026-12-10 17:00 Europe/London",
+            ]
+        )
+        == 0
+    )
     _file(course, "ada", "2026-12-11 18:00:00.000000 UTC")
     _file(course, "ben", "2026-12-10 16:59:00.000000 UTC")
     autograde(course, workers=2, sandbox=sandbox_available, progress=False)
@@ -63,8 +88,9 @@ def graded(tmp_path_factory, sandbox_available):
         why = gb.find_grade("why", TINY, TINY, "ada")
         why.manual_score, why.needs_manual_grade = 2.0, False
         gb.db.commit()
-    autograde(course, students=["ada"], workers=1, force=True, sandbox=sandbox_available,
-              progress=False)
+    autograde(
+        course, students=["ada"], workers=1, force=True, sandbox=sandbox_available, progress=False
+    )
     return course, first, _gradebook(course, "ada")
 
 

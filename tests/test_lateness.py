@@ -22,10 +22,16 @@ from beth_course.report import write_report
 
 from .helpers import TINY, TINY_CELLS, submit, tiny_course
 
-WRITTEN = ("why", "markdown", {"grade": True, "solution": True, "points": 2},
-           "The forest flags rare processes.")
-PER_DAY = 'c.AssignLatePenalties.plugin_class = "beth_course.late.PercentPerDay"\n' \
-          "c.PercentPerDay.percent = 10\n"
+WRITTEN = (
+    "why",
+    "markdown",
+    {"grade": True, "solution": True, "points": 2},
+    "The forest flags rare processes.",
+)
+PER_DAY = (
+    'c.AssignLatePenalties.plugin_class = "beth_course.late.PercentPerDay"\n'
+    "c.PercentPerDay.percent = 10\n"
+)
 
 
 def _utc(*args) -> datetime:
@@ -131,7 +137,13 @@ def test_percent_per_day_counts_started_days_after_the_grace():
     """10%: 1 s late is a day; 25 h is two; inside the grace, nothing; at most max_percent."""
     plugin = PercentPerDay(percent=10, grace_minutes=30, max_percent=50)
     penalty = lambda seconds: plugin.late_submission_penalty("ada", 10.0, seconds)  # noqa: E731
-    assert [penalty(s) for s in (60, 1800, 1801, 25 * 3600, 30 * 86400)] == [None, None, 1.0, 2.0, 5.0]
+    assert [penalty(s) for s in (60, 1800, 1801, 25 * 3600, 30 * 86400)] == [
+        None,
+        None,
+        1.0,
+        2.0,
+        5.0,
+    ]
 
 
 def test_nbgraders_own_methods_describe_themselves(tmp_path):
@@ -144,11 +156,17 @@ def test_nbgraders_own_methods_describe_themselves(tmp_path):
 
 def _result(student: str, sha: str = "sha-1", stamp: str | None = None) -> GradingResult:
     """The worker's result with both autograded cells passed and the written answer pending."""
-    grades = [{"notebook": TINY, "cell": cell, "auto_score": score, "max_score": points}
-              for cell, score, points in (("answer_is_right", 1.0, 1), ("more_is_one", 1.0, 1),
-                                          ("why", None, 2))]
-    return GradingResult(student=student, status="ok", grades=grades, submission_sha256=sha,
-                         timestamp=stamp)
+    grades = [
+        {"notebook": TINY, "cell": cell, "auto_score": score, "max_score": points}
+        for cell, score, points in (
+            ("answer_is_right", 1.0, 1),
+            ("more_is_one", 1.0, 1),
+            ("why", None, 2),
+        )
+    ]
+    return GradingResult(
+        student=student, status="ok", grades=grades, submission_sha256=sha, timestamp=stamp
+    )
 
 
 def _penalty(course: Course, student: str):
@@ -182,25 +200,44 @@ def test_merge_stores_the_time_and_the_penalty_of_a_late_submission(course):
 def test_a_hand_grade_given_later_is_penalised_too(course, tmp_path):
     """The report works penalties out again: the 2 hand-graded points lose 20% as well."""
     assert main(["--course", str(course.root), "due", "2026-12-10 17:00 UTC"]) == 0
-    merge(course.db_url, TINY, "ada", _result("ada", stamp="2026-12-11T18:00:00"),
-          Penalties(course.config()))
+    merge(
+        course.db_url,
+        TINY,
+        "ada",
+        _result("ada", stamp="2026-12-11T18:00:00"),
+        Penalties(course.config()),
+    )
     _hand_grade(course, "ada", 2.0)
     files = write_report(course, tmp_path / "out")
     assert _penalty(course, "ada") == 0.8
     with open(files.csv, newline="") as fh:
         (row,) = csv.DictReader(fh)
-    assert (row["late_penalty"], row["hours_late"], row["score_after_penalty"]) == ("0.8", "25.0", "3.2")
+    assert (row["late_penalty"], row["hours_late"], row["score_after_penalty"]) == (
+        "0.8",
+        "25.0",
+        "3.2",
+    )
     assert (row["submitted_at"], row["due_at"]) == ("2026-12-11 18:00:00Z", "2026-12-10 17:00:00Z")
     page = files.html.read_text()
-    assert "<td>1 d 1 h (-0.8)</td>" in page and "Due 2026-12-10 17:00 UTC; 1 submission late" in page
+    assert (
+        "<td>1 d 1 h (-0.8)</td>" in page and "Due 2026-12-10 17:00 UTC; 1 submission late" in page
+    )
 
 
 def test_changing_the_due_date_works_the_penalties_out_again(course, capsys):
     """Moved past the submission, the penalty goes; a zero policy takes the whole score."""
-    merge(course.db_url, TINY, "ada", _result("ada", stamp="2026-12-11T18:00:00"),
-          Penalties(course.config()))
+    merge(
+        course.db_url,
+        TINY,
+        "ada",
+        _result("ada", stamp="2026-12-11T18:00:00"),
+        Penalties(course.config()),
+    )
     assert main(["--course", str(course.root), "due", "2026-12-10 17:00 UTC"]) == 0
-    assert _penalty(course, "ada") == 0.4 and "late by this date: 1 submission" in capsys.readouterr().out
+    assert (
+        _penalty(course, "ada") == 0.4
+        and "late by this date: 1 submission" in capsys.readouterr().out
+    )
     assert main(["--course", str(course.root), "due", "2026-12-12 17:00 UTC"]) == 0
     assert _penalty(course, "ada") is None
 
@@ -209,9 +246,13 @@ def test_zero_policy_takes_the_whole_score(released, tmp_path):
     """nbgrader's "zero": the penalty equals the notebook's score."""
     course = _copy(released, tmp_path / "c", 'c.LateSubmissionPlugin.penalty_method = "zero"\n')
     assert main(["--course", str(course.root), "due", "2026-12-10 17:00 UTC"]) == 0
-    grades = [{"notebook": TINY, "cell": c, "auto_score": 1.0, "max_score": 1}
-              for c in ("answer_is_right", "more_is_one")]
-    result = GradingResult(student="ada", status="ok", grades=grades, timestamp="2026-12-10T17:01:00")
+    grades = [
+        {"notebook": TINY, "cell": c, "auto_score": 1.0, "max_score": 1}
+        for c in ("answer_is_right", "more_is_one")
+    ]
+    result = GradingResult(
+        student="ada", status="ok", grades=grades, timestamp="2026-12-10T17:01:00"
+    )
     merge(course.db_url, TINY, "ada", result, Penalties(course.config()))
     assert _penalty(course, "ada") == 2.0
 
@@ -219,13 +260,18 @@ def test_zero_policy_takes_the_whole_score(released, tmp_path):
 def test_the_summary_table_shows_lateness_when_a_submission_is_late(course):
     """A "late" column appears, with how late and the points lost."""
     assert main(["--course", str(course.root), "due", "2026-12-10 17:00 UTC"]) == 0
-    merge(course.db_url, TINY, "ada", _result("ada", stamp="2026-12-13T17:30:00"),
-          Penalties(course.config()))
+    merge(
+        course.db_url,
+        TINY,
+        "ada",
+        _result("ada", stamp="2026-12-13T17:30:00"),
+        Penalties(course.config()),
+    )
     merge(course.db_url, TINY, "ben", _result("ben"), Penalties(course.config()))
     header, ada, ben = summary_lines(grade_table(course))
     assert header.split() == ["student", "auto", "manual", "late", "status"]
-    assert ada[header.index("late"):].startswith("3 d 0 h (-0.8)")  # 4 started days: 40% of 2
-    assert ben[header.index("late"):].startswith("-  ")
+    assert ada[header.index("late") :].startswith("3 d 0 h (-0.8)")  # 4 started days: 40% of 2
+    assert ben[header.index("late") :].startswith("-  ")
 
 
 def test_submission_time_is_read_from_timestamp_txt(course):
@@ -240,11 +286,16 @@ def test_submission_time_is_read_from_timestamp_txt(course):
         submitted_at(course, "ada")
 
 
-@pytest.mark.parametrize("config", ['c.LateSubmissionPlugin.penalty_method = "percent"\n',
-                                    'c.AssignLatePenalties.plugin_class = "beth_course.late.Nope"\n'])
+@pytest.mark.parametrize(
+    "config",
+    [
+        'c.LateSubmissionPlugin.penalty_method = "percent"\n',
+        'c.AssignLatePenalties.plugin_class = "beth_course.late.Nope"\n',
+    ],
+)
 def test_a_penalty_setting_that_cannot_work_says_what_to_set(released, tmp_path, capsys, config):
     """A wrong method or plugin in nbgrader_config.py is an error naming the settings that work."""
     course = _copy(released, tmp_path / "c", config)
     assert main(["--course", str(course.root), "due", "2026-12-10 17:00 UTC"]) == 1
-    assert "penalty_method to \"none\" or \"zero\"" in capsys.readouterr().err
+    assert 'penalty_method to "none" or "zero"' in capsys.readouterr().err
     assert _duedate(course) is None  # refused before anything was written

@@ -27,8 +27,16 @@ time.sleep(30)
 """
 
 
-@pytest.mark.parametrize("text, expected", [("4G", 4 * 2**30), ("512M", 512 * 2**20),
-                                            ("1.5G", int(1.5 * 2**30)), (2048, 2048), ("100", 100)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("4G", 4 * 2**30),
+        ("512M", 512 * 2**20),
+        ("1.5G", int(1.5 * 2**30)),
+        (2048, 2048),
+        ("100", 100),
+    ],
+)
 def test_parse_size_reads_config_sizes(text, expected):
     """Sizes in nbgrader_config.py may be written 4G, 512M, or bytes."""
     assert parse_size(text) == expected
@@ -62,7 +70,9 @@ def cgroup():
 
 
 def _start_in(group, *argv) -> subprocess.Popen:
-    join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1"; shift; n=$((n-1)); done; exec "$@"'
+    join = (
+        'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1"; shift; n=$((n-1)); done; exec "$@"'
+    )
     files = group.procs_files
     return subprocess.Popen(["/bin/sh", "-c", join, "sh", str(len(files)), *files, *argv])
 
@@ -94,11 +104,15 @@ def test_a_cgroup_caps_the_cpu_time_of_all_processes_together():
     group = cgroups.Cgroup.create(memory=200 * 2**20, processes=16, cpus=0.5)
     if group is None or group.cpu_dir is None:
         pytest.skip("no cgroup with a cpu controller can be made here")
-    busy = ("import os, time\nfor _ in range(2):\n    os.fork()\n"
-            "end = time.time() + 2\nwhile time.time() < end:\n    pass\n")
+    busy = (
+        "import os, time\nfor _ in range(2):\n    os.fork()\n"
+        "end = time.time() + 2\nwhile time.time() < end:\n    pass\n"
+    )
     try:
         _start_in(group, sys.executable, "-c", busy).wait(timeout=60)
-        fields = dict(line.split() for line in (group.cpu_dir / "cpu.stat").read_text().splitlines())
+        fields = dict(
+            line.split() for line in (group.cpu_dir / "cpu.stat").read_text().splitlines()
+        )
         if "usage_usec" in fields:  # cgroup v2: three loops of 2 s would use 6 s uncapped
             assert int(fields["usage_usec"]) / 1e6 < 1.6
         else:  # cgroup v1: the group was throttled in most of its periods

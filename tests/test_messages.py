@@ -49,10 +49,16 @@ def test_autograde_counts_in_words():
     """One submission is "1 submission"; several are plural; skipped ones are counted too."""
     one = RunSummary(results=[_result("ada")], seconds=12.2, workers="1 process")
     assert _graded_line(one) == "graded 1 submission in 12 s on 1 process (1 ok)"
-    two = RunSummary(results=[_result("ada"), _result("ben", "timeout")], skipped=["cleo"],
-                     seconds=30, workers="2 processes")
-    assert _graded_line(two) == ("graded 2 submissions in 30 s on 2 processes (1 ok, 1 timeout); "
-                                 "skipped 1 submission already graded (--force regrades)")
+    two = RunSummary(
+        results=[_result("ada"), _result("ben", "timeout")],
+        skipped=["cleo"],
+        seconds=30,
+        workers="2 processes",
+    )
+    assert _graded_line(two) == (
+        "graded 2 submissions in 30 s on 2 processes (1 ok, 1 timeout); "
+        "skipped 1 submission already graded (--force regrades)"
+    )
 
 
 def test_autograde_with_nothing_submitted_says_to_collect(course_copy, capsys):
@@ -78,22 +84,32 @@ def test_the_score_histogram_counts_students_in_whole_numbers():
 
 
 def _row(student, auto, auto_max, manual=None, status="ok", reason=""):
-    return dict(student=student, auto_score=auto, auto_max=auto_max,
-                manual_score=manual or 0.0, manual_max=2.0, needs_manual=manual is None,
-                status=status, reason=reason)
+    return dict(
+        student=student,
+        auto_score=auto,
+        auto_max=auto_max,
+        manual_score=manual or 0.0,
+        manual_max=2.0,
+        needs_manual=manual is None,
+        status=status,
+        reason=reason,
+    )
 
 
 def test_summary_table_columns_line_up():
     """Scores end under the end of "auto"; every other column starts under its header."""
-    rows = [_row("ada", 9, 9), _row("a_very_long_id", 10.5, 11, manual=2.0),
-            _row("bo", 0, 9, status="timeout", reason="the notebook ran out of time")]
+    rows = [
+        _row("ada", 9, 9),
+        _row("a_very_long_id", 10.5, 11, manual=2.0),
+        _row("bo", 0, 9, status="timeout", reason="the notebook ran out of time"),
+    ]
     header, *lines = summary_lines(rows)
-    for line, row in zip(lines, rows):
+    for line, row in zip(lines, rows, strict=False):
         auto = f"{row['auto_score']:g}/{row['auto_max']:g}"
         assert line.index(auto) + len(auto) == header.index("auto") + len("auto"), line
         manual = "to grade" if row["needs_manual"] else "2/2"
-        assert line[header.index("manual"):].startswith(manual), line
-        assert line[header.index("status"):].startswith(row["status"]), line
+        assert line[header.index("manual") :].startswith(manual), line
+        assert line[header.index("status") :].startswith(row["status"]), line
 
 
 def test_readme_shows_the_summary_table_as_it_is_printed():
@@ -103,7 +119,9 @@ def test_readme_shows_the_summary_table_as_it_is_printed():
     assert "```\n" + table + "\n```" in (REPO / "README.md").read_text()
 
 
-@pytest.mark.parametrize("module", ["beth_course.wording", "beth_course.grades", "beth_course.late"])
+@pytest.mark.parametrize(
+    "module", ["beth_course.wording", "beth_course.grades", "beth_course.late"]
+)
 def test_docstring_examples_hold(module):
     """The examples in these modules' docstrings run and print what they show."""
     import doctest

@@ -21,10 +21,18 @@ from nbconvert import HTMLExporter
 from beth_course.feedback import html_text
 
 from .helpers import REPO
-from .hostile import (ASSIGNMENT, HIDDEN_LINES, NBGRADER_DEFAULT, TABLE_CANARY, VISIBLE_TEST,
-                      PageScan,
-                      formgrader_exporter, formgrader_html, tiny_source_notebook,
-                      unknown_scripts)
+from .hostile import (
+    ASSIGNMENT,
+    HIDDEN_LINES,
+    NBGRADER_DEFAULT,
+    TABLE_CANARY,
+    VISIBLE_TEST,
+    PageScan,
+    formgrader_exporter,
+    formgrader_html,
+    tiny_source_notebook,
+    unknown_scripts,
+)
 
 MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
@@ -34,7 +42,11 @@ def run_generate_feedback(root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--force"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -94,7 +106,9 @@ def test_formgrader_shows_autograded_notebooks_inert(hostile_course):
     """formgrader's own scripts and buttons only, even for a notebook autograded unsafely."""
     import nbformat
 
-    nb = nbformat.read(hostile_course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    nb = nbformat.read(
+        hostile_course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4
+    )
     exporter = formgrader_exporter(hostile_course)
     own = PageScan(formgrader_html(exporter, tiny_source_notebook()))
     shown = PageScan(formgrader_html(exporter, nb))
@@ -117,5 +131,5 @@ def test_the_generate_feedback_button_path_is_safe_too(hostile_course, tmp_path)
     assert api.generate_feedback(ASSIGNMENT, "ada", force=True)["success"]
     assert not api.generate_feedback(ASSIGNMENT, "eve", force=True)["success"]
     text = html_text(page(root, "ada").read_text(encoding="utf-8"))
-    assert VISIBLE_TEST in text and not [l for l in HIDDEN_LINES + MARKERS if l in text]
+    assert VISIBLE_TEST in text and not [line for line in HIDDEN_LINES + MARKERS if line in text]
     assert not page(root, "eve").exists()

@@ -47,8 +47,20 @@ def _readable_python() -> list[str]:
     if not base.startswith("/root/"):
         return []
     top = "/root/" + base.split("/")[2]  # bound whole, so its folders keep their modes
-    return ["bwrap", "--dev-bind", "/", "/", "--perms", "0755", "--tmpfs", "/root",
-            "--ro-bind", top, top, "--"]
+    return [
+        "bwrap",
+        "--dev-bind",
+        "/",
+        "/",
+        "--perms",
+        "0755",
+        "--tmpfs",
+        "/root",
+        "--ro-bind",
+        top,
+        top,
+        "--",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +69,41 @@ def graded_as_nobody(sandbox_available):
         pytest.skip("needs root (to become nobody), setpriv and bubblewrap")
     base = Path(tempfile.mkdtemp(prefix="beth-nonroot-", dir="/tmp"))
     course = tiny_course(base / "course")
-    submit(course, "control", {"answer": "answer = open(DATA_FILE).read().strip()", "more": "more = 1"})
+    submit(
+        course, "control", {"answer": "answer = open(DATA_FILE).read().strip()", "more": "more = 1"}
+    )
     submit(course, "snoop", {"answer": SNOOP, "more": "more = 1"})
     (base / "home").mkdir()
     for path in [base, *base.rglob("*")]:
         os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
-    env = {"PATH": os.environ["PATH"], "HOME": str(base / "home"), "LANG": "C.UTF-8",
-           "BETH_TEST_CANARY": CANARY}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(base / "home"),
+        "LANG": "C.UTF-8",
+        "BETH_TEST_CANARY": CANARY,
+    }
     done = subprocess.run(
-        [*_readable_python(), "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
-         "--clear-groups", sys.executable, "-m", "beth_course.cli", "--course", str(course.root),
-         "autograde", "--workers", "1", "--no-progress"],
-        env=env, cwd=str(REPO), capture_output=True, text=True, timeout=600,
+        [
+            *_readable_python(),
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "beth_course.cli",
+            "--course",
+            str(course.root),
+            "autograde",
+            "--workers",
+            "1",
+            "--no-progress",
+        ],
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     yield course, done
     shutil.rmtree(base, ignore_errors=True)

@@ -24,8 +24,9 @@ def executed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("notebook") / "beth_workshop"
     shutil.copytree(REPO / "source" / "beth_workshop", folder)
     nb = nbformat.read(str(folder / "beth_workshop.ipynb"), as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
     timings = []
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -38,36 +39,48 @@ def executed(tmp_path_factory):
 
 
 def _grade_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    return [
+        c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+    ]
 
 
 def test_no_cell_raises(executed):
     """The instructor's solutions run without an error anywhere."""
     errors = [
         (c.metadata.get("nbgrader", {}).get("grade_id"), o.ename, o.evalue)
-        for c in executed.cells if c.cell_type == "code"
-        for o in c.outputs if o.output_type == "error"
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
     ]
     assert errors == []
 
 
 def test_grade_cells_write_nothing_to_stderr(executed):
     """No test cell writes to stderr (nbgrader would score it 0)."""
-    noisy = [c.metadata["nbgrader"]["grade_id"] for c in _grade_cells(executed)
-             if any(o.output_type == "stream" and o.name == "stderr" for o in c.outputs)]
+    noisy = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in _grade_cells(executed)
+        if any(o.output_type == "stream" and o.name == "stderr" for o in c.outputs)
+    ]
     assert noisy == []
 
 
 def test_grade_cells_end_in_a_statement(executed):
     """No test cell produces a value (nbgrader would read a number as partial credit)."""
-    valued = [c.metadata["nbgrader"]["grade_id"] for c in _grade_cells(executed)
-              if any(o.output_type == "execute_result" for o in c.outputs)]
+    valued = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in _grade_cells(executed)
+        if any(o.output_type == "execute_result" for o in c.outputs)
+    ]
     assert valued == []
 
 
 def test_setup_cell_wrote_no_data_and_installed_nothing(executed):
     """With data.csv present and everything installed, setup only reports versions."""
-    setup = next(c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    setup = next(
+        c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+    )
     text = "".join(o.get("text", "") for o in setup.outputs)
     assert "Installing" not in text and "were written to" not in text
     assert "beth_helpers 0.1.0" in text

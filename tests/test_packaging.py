@@ -16,23 +16,32 @@ pytestmark = pytest.mark.slow
 def test_pip_install_in_a_fresh_venv_gives_a_working_beth_helpers(tmp_path):
     """Built and installed from this checkout (not editable), the package and its rows work."""
     wheels = tmp_path / "wheels"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
-                           check=True, capture_output=True, text=True)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     # setuptools once warned for 50 lines that beth_helpers.data was not a declared package.
     assert "BuildBackendWarning" not in built.stdout + built.stderr, built.stdout + built.stderr
     (wheel,) = wheels.glob("beth_workshop-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "beth_helpers/data/workshop_rows.csv.gz" in names
     assert "beth_helpers/data/PROVENANCE.md" in names
-    local = {p.relative_to(REPO).as_posix() for pkg in ("beth_helpers", "beth_course")
-             for p in (REPO / pkg).rglob("*.py")}
+    local = {
+        p.relative_to(REPO).as_posix()
+        for pkg in ("beth_helpers", "beth_course")
+        for p in (REPO / pkg).rglob("*.py")
+    }
     assert local <= set(names), sorted(local - set(names))
     assert not [n for n in names if n.startswith(("tests/", "source/", "submitted/"))]
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", str(REPO)], check=True, capture_output=True
+    )
     probe = (
         "import beth_helpers as b; df = b.load_workshop_data(); "
         "e, X, y = b.preprocess(b.get_sample(df, 100, 0.5, random_state=0)); "

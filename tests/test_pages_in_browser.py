@@ -24,12 +24,12 @@ from beth_course.feedback import generate
 from beth_course.inert import make_inert
 from beth_course.pages import with_csp
 
-from .hostile import (ASSIGNMENT, RAN, formgrader_exporter, formgrader_html,
-                      hostile_notebook)
+from .hostile import ASSIGNMENT, RAN, formgrader_exporter, formgrader_html, hostile_notebook
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs /usr/bin/chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
+)
 # Payloads that ran in nbconvert 7.17's classic template in Chromium 156 (a subset, so that
 # another browser version running more of them still passes the control).
 KNOWN_TO_RUN = {"html-script", "html-onerror", "md-script", "md-onerror", "png-width"}
@@ -41,11 +41,22 @@ def ran_in_chromium(html: str, folder: Path) -> set[str]:
     page = folder / "page.html"
     page.write_text(html, encoding="utf-8")
     done = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND",
-         f"--user-data-dir={folder / 'profile'}", "--virtual-time-budget=3000",
-         "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={folder / 'profile'}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0 and "<html" in done.stdout, done.stderr[-2000:]
     return set(RAN.findall(done.stdout))

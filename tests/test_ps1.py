@@ -28,39 +28,91 @@ from .helpers import REPO, tiny_notebook
 pytestmark = pytest.mark.slow
 
 PROBLEM1 = [
-    ("jupyter", "markdown", {"locked": True}, "For this problem set, we'll use the Jupyter notebook."),
-    ("squares", "code", {"solution": True},
-     'def squares(n):\n    """Compute the squares of numbers from 1 to n."""\n'
-     "    ### BEGIN SOLUTION\n    if n < 1:\n        raise ValueError(\"n must be at least 1\")\n"
-     "    return [i ** 2 for i in range(1, n + 1)]\n    ### END SOLUTION"),
-    ("correct_squares", "code", {"grade": True, "points": 1},
-     '"""Check that squares returns the correct output for several inputs"""\n'
-     "assert squares(1) == [1]\nassert squares(2) == [1, 4]\n"
-     "assert squares(10) == [1, 4, 9, 16, 25, 36, 49, 64, 81, 100]"),
-    ("squares_invalid_input", "code", {"grade": True, "points": 1},
-     '"""Check that squares raises an error for invalid inputs"""\n'
-     "try:\n    squares(0)\nexcept ValueError:\n    pass\nelse:\n"
-     '    raise AssertionError("did not raise")'),
-    ("sum_of_squares", "code", {"solution": True},
-     'def sum_of_squares(n):\n    """Compute the sum of the squares of numbers from 1 to n."""\n'
-     "    ### BEGIN SOLUTION\n    return sum(squares(n))\n    ### END SOLUTION"),
-    ("correct_sum_of_squares", "code", {"grade": True, "points": 0.5},
-     '"""Check that sum_of_squares returns the correct answer for various inputs."""\n'
-     "assert sum_of_squares(1) == 1\nassert sum_of_squares(2) == 5\nassert sum_of_squares(10) == 385"),
-    ("sum_of_squares_uses_squares", "code", {"grade": True, "points": 0.5},
-     '"""Check that sum_of_squares relies on squares."""\n'
-     "orig_squares = squares\ndel squares\ntry:\n    sum_of_squares(1)\nexcept NameError:\n"
-     '    pass\nelse:\n    raise AssertionError("sum_of_squares does not use squares")\n'
-     "finally:\n    squares = orig_squares"),
-    ("sum_of_squares_equation", "markdown", {"grade": True, "solution": True, "points": 1},
-     "$\\sum_{i=1}^n i^2$"),
-    ("sum_of_squares_application", "code", {"grade": True, "solution": True, "points": 2},
-     'def pyramidal_number(n):\n    """Returns the n^th pyramidal number"""\n    return sum_of_squares(n)'),
+    (
+        "jupyter",
+        "markdown",
+        {"locked": True},
+        "For this problem set, we'll use the Jupyter notebook.",
+    ),
+    (
+        "squares",
+        "code",
+        {"solution": True},
+        'def squares(n):\n    """Compute the squares of numbers from 1 to n."""\n'
+        '    ### BEGIN SOLUTION\n    if n < 1:\n        raise ValueError("n must be at least 1")\n'
+        "    return [i ** 2 for i in range(1, n + 1)]\n    ### END SOLUTION",
+    ),
+    (
+        "correct_squares",
+        "code",
+        {"grade": True, "points": 1},
+        '"""Check that squares returns the correct output for several inputs"""\n'
+        "assert squares(1) == [1]\nassert squares(2) == [1, 4]\n"
+        "assert squares(10) == [1, 4, 9, 16, 25, 36, 49, 64, 81, 100]",
+    ),
+    (
+        "squares_invalid_input",
+        "code",
+        {"grade": True, "points": 1},
+        '"""Check that squares raises an error for invalid inputs"""\n'
+        "try:\n    squares(0)\nexcept ValueError:\n    pass\nelse:\n"
+        '    raise AssertionError("did not raise")',
+    ),
+    (
+        "sum_of_squares",
+        "code",
+        {"solution": True},
+        'def sum_of_squares(n):\n    """Compute the sum of the squares of numbers from 1 to n."""\n'
+        "    ### BEGIN SOLUTION\n    return sum(squares(n))\n    ### END SOLUTION",
+    ),
+    (
+        "correct_sum_of_squares",
+        "code",
+        {"grade": True, "points": 0.5},
+        '"""Check that sum_of_squares returns the correct answer for various inputs."""\n'
+        "assert sum_of_squares(1) == 1\nassert sum_of_squares(2) == 5\nassert sum_of_squares(10) == 385",
+    ),
+    (
+        "sum_of_squares_uses_squares",
+        "code",
+        {"grade": True, "points": 0.5},
+        '"""Check that sum_of_squares relies on squares."""\n'
+        "orig_squares = squares\ndel squares\ntry:\n    sum_of_squares(1)\nexcept NameError:\n"
+        '    pass\nelse:\n    raise AssertionError("sum_of_squares does not use squares")\n'
+        "finally:\n    squares = orig_squares",
+    ),
+    (
+        "sum_of_squares_equation",
+        "markdown",
+        {"grade": True, "solution": True, "points": 1},
+        "$\\sum_{i=1}^n i^2$",
+    ),
+    (
+        "sum_of_squares_application",
+        "code",
+        {"grade": True, "solution": True, "points": 2},
+        'def pyramidal_number(n):\n    """Returns the n^th pyramidal number"""\n    return sum_of_squares(n)',
+    ),
 ]
 PROBLEM2 = [
-    ("code", "markdown", {"locked": True}, "Consider `def f(x): return x if x < 2 else f(x-1) + f(x-2)`."),
-    ("part-a", "markdown", {"grade": True, "solution": True, "points": 1}, "It computes Fibonacci numbers."),
-    ("part-b", "markdown", {"grade": True, "solution": True, "points": 2}, "Negative inputs recurse forever."),
+    (
+        "code",
+        "markdown",
+        {"locked": True},
+        "Consider `def f(x): return x if x < 2 else f(x-1) + f(x-2)`.",
+    ),
+    (
+        "part-a",
+        "markdown",
+        {"grade": True, "solution": True, "points": 1},
+        "It computes Fibonacci numbers.",
+    ),
+    (
+        "part-b",
+        "markdown",
+        {"grade": True, "solution": True, "points": 2},
+        "Negative inputs recurse forever.",
+    ),
 ]
 ANSWERS = {
     "bitdiddle": {
@@ -68,7 +120,8 @@ ANSWERS = {
         "sum_of_squares": "def sum_of_squares(n):\n    return sum(squares(n))",
         "sum_of_squares_equation": "$\\sum_{i=1}^{n} i^2$",
         "sum_of_squares_application": "def pyramid(n):\n    return sum_of_squares(n)",
-        "part-a": "Fibonacci, recursively.", "part-b": "Negative numbers: infinite recursion.",
+        "part-a": "Fibonacci, recursively.",
+        "part-b": "Negative numbers: infinite recursion.",
     },
     "hacker": {  # no check of invalid input; sum_of_squares does not call squares
         "squares": "def squares(n):\n    return [i * i for i in range(1, n + 1)]",
@@ -117,8 +170,13 @@ def ps1(tmp_path_factory, sandbox_available):
         _submit(course, student)
     plain = tmp_path_factory.mktemp("plain") / "course"
     shutil.copytree(root, plain)
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "ps1", "--force"],
-                          cwd=plain, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", "ps1", "--force"],
+        cwd=plain,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = autograde(course, workers=2, sandbox=sandbox_available, progress=False)
     return course, report, summary, plain
@@ -155,6 +213,8 @@ def test_feedback_has_a_page_per_notebook(ps1):
     course, *_ = ps1
     report = generate(course)
     assert sorted(p.relative_to(course.root / "feedback").as_posix() for p in report.written) == [
-        "bitdiddle/ps1/problem1.html", "bitdiddle/ps1/problem2.html",
-        "hacker/ps1/problem1.html", "hacker/ps1/problem2.html",
+        "bitdiddle/ps1/problem1.html",
+        "bitdiddle/ps1/problem2.html",
+        "hacker/ps1/problem1.html",
+        "hacker/ps1/problem2.html",
     ]

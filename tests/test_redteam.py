@@ -47,28 +47,65 @@ LINK_CANARY = "CANARY-LINKED-INPUT-3e7a"
 # An assignment like the BETH one: parameters and imports in a locked cell, a hand-graded
 # code answer, tests that read parameters and an imported helper, a test calling a function.
 CELLS = [
-    ("parameters", "code", {"locked": True},
-     'DATA_FILE = "data.csv"\nSAMPLE_SIZE = 5\nfrom statistics import mean'),
-    ("essay", "code", {"solution": True, "grade": True, "points": 2},
-     "### BEGIN SOLUTION\n# explore the data here; graded by hand\n### END SOLUTION"),
-    ("answer", "code", {"solution": True},
-     "### BEGIN SOLUTION\nanswer = open(DATA_FILE).read().strip()\n### END SOLUTION"),
-    ("answer_is_right", "code", {"grade": True, "locked": True, "points": 1},
-     'assert answer == open(DATA_FILE).read().strip(), f"answer is {answer!r}, not the text of DATA_FILE"\n'
-     '### BEGIN HIDDEN TESTS\nassert len(answer) == 2, "answer should be two characters"\n### END HIDDEN TESTS'),
-    ("sample", "code", {"solution": True},
-     "### BEGIN SOLUTION\nsample = list(range(SAMPLE_SIZE))\naverage = mean(sample)\n### END SOLUTION"),
-    ("sample_is_right", "code", {"grade": True, "locked": True, "points": 1},
-     "assert len(sample) == SAMPLE_SIZE, 'sample should hold SAMPLE_SIZE values'\n"
-     "### BEGIN HIDDEN TESTS\nassert average == mean(sample), 'average should be the mean of sample'\n"
-     "### END HIDDEN TESTS"),
-    ("func", "code", {"solution": True}, "### BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n### END SOLUTION"),
-    ("double_works", "code", {"grade": True, "locked": True, "points": 1},
-     f"assert double(2) == 4\n### BEGIN HIDDEN TESTS\n# {HIDDEN_MARK}\n"
-     f"assert double({HIDDEN_ARG}) == {2 * HIDDEN_ARG}, 'double is wrong'\n### END HIDDEN TESTS"),
+    (
+        "parameters",
+        "code",
+        {"locked": True},
+        'DATA_FILE = "data.csv"\nSAMPLE_SIZE = 5\nfrom statistics import mean',
+    ),
+    (
+        "essay",
+        "code",
+        {"solution": True, "grade": True, "points": 2},
+        "### BEGIN SOLUTION\n# explore the data here; graded by hand\n### END SOLUTION",
+    ),
+    (
+        "answer",
+        "code",
+        {"solution": True},
+        "### BEGIN SOLUTION\nanswer = open(DATA_FILE).read().strip()\n### END SOLUTION",
+    ),
+    (
+        "answer_is_right",
+        "code",
+        {"grade": True, "locked": True, "points": 1},
+        'assert answer == open(DATA_FILE).read().strip(), f"answer is {answer!r}, not the text of DATA_FILE"\n'
+        '### BEGIN HIDDEN TESTS\nassert len(answer) == 2, "answer should be two characters"\n### END HIDDEN TESTS',
+    ),
+    (
+        "sample",
+        "code",
+        {"solution": True},
+        "### BEGIN SOLUTION\nsample = list(range(SAMPLE_SIZE))\naverage = mean(sample)\n### END SOLUTION",
+    ),
+    (
+        "sample_is_right",
+        "code",
+        {"grade": True, "locked": True, "points": 1},
+        "assert len(sample) == SAMPLE_SIZE, 'sample should hold SAMPLE_SIZE values'\n"
+        "### BEGIN HIDDEN TESTS\nassert average == mean(sample), 'average should be the mean of sample'\n"
+        "### END HIDDEN TESTS",
+    ),
+    (
+        "func",
+        "code",
+        {"solution": True},
+        "### BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n### END SOLUTION",
+    ),
+    (
+        "double_works",
+        "code",
+        {"grade": True, "locked": True, "points": 1},
+        f"assert double(2) == 4\n### BEGIN HIDDEN TESTS\n# {HIDDEN_MARK}\n"
+        f"assert double({HIDDEN_ARG}) == {2 * HIDDEN_ARG}, 'double is wrong'\n### END HIDDEN TESTS",
+    ),
     ("more", "code", {"solution": True}, "### BEGIN SOLUTION\nmore = 1\n### END SOLUTION"),
-    ("more_is_one", "code", {"grade": True, "locked": True, "points": 1},
-     "assert more == 1\n### BEGIN HIDDEN TESTS\nassert isinstance(more, int)\n### END HIDDEN TESTS"),
+    (
+        "more_is_one",
+        "code",
+        {"grade": True, "locked": True, "points": 1},
+        "assert more == 1\n### BEGIN HIDDEN TESTS\nassert isinstance(more, int)\n### END HIDDEN TESTS",
+    ),
 ]
 TESTS = ["answer_is_right", "sample_is_right", "double_works", "more_is_one"]
 GOOD = {
@@ -80,7 +117,7 @@ GOOD = {
 
 # Runs in the CHECKER (see test_a_hand_graded_code_cell_...): every later test cell is
 # sent to the student's function `leak` and then reported as passed (no outputs).
-CHECKER_TAKEOVER = textwrap.dedent('''\
+CHECKER_TAKEOVER = textwrap.dedent("""\
     import sys, gc
     _main = sys.modules["__main__"]
     _channel = next(o for o in gc.get_objects() if type(o).__name__ == "Channel")
@@ -93,8 +130,8 @@ CHECKER_TAKEOVER = textwrap.dedent('''\
             pass
         return []
     _main.execute = _passes
-''')
-KEYRING = ("import ctypes\n_libc = ctypes.CDLL(None, use_errno=True)\n_L = ctypes.c_long\n")
+""")
+KEYRING = "import ctypes\n_libc = ctypes.CDLL(None, use_errno=True)\n_L = ctypes.c_long\n"
 
 
 def _arrow_bomb(rows: int) -> str:
@@ -105,7 +142,9 @@ def _arrow_bomb(rows: int) -> str:
 
     table = pa.table({"a": pa.array(np.zeros(rows, dtype=np.int64))})
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+    with pa.ipc.new_stream(
+        sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")
+    ) as writer:
         writer.write_table(table)
     part = sink.getvalue().to_pybytes()
     head = json.dumps({"values": {"answer": {"$arrow": [0, len(part)], "as": "frame"}}}).encode()
@@ -117,50 +156,89 @@ def attacks(secret_link: Path) -> dict[str, dict]:
         "control": dict(answers=GOOD),
         # the locked parameters/imports cell moved after every test
         "moved_params": dict(
-            answers={**GOOD,
-                     "answer": "answer = open('data.csv').read().strip()",
-                     "sample": "SAMPLE_SIZE = 1\ndef mean(values):\n    return 'whatever'\n"
-                               "sample = ['not a sample']\naverage = 'whatever'"},
-            order=["essay", "answer", "answer_is_right", "sample", "sample_is_right", "func",
-                   "double_works", "more", "more_is_one", "parameters"]),
+            answers={
+                **GOOD,
+                "answer": "answer = open('data.csv').read().strip()",
+                "sample": "SAMPLE_SIZE = 1\ndef mean(values):\n    return 'whatever'\n"
+                "sample = ['not a sample']\naverage = 'whatever'",
+            },
+            order=[
+                "essay",
+                "answer",
+                "answer_is_right",
+                "sample",
+                "sample_is_right",
+                "func",
+                "double_works",
+                "more",
+                "more_is_one",
+                "parameters",
+            ],
+        ),
         # the hand-graded code answer's metadata: solution false -> it runs in the checker
         "flip_manual": dict(
-            answers={"essay": CHECKER_TAKEOVER,
-                     "answer": "LEAKED = []\ndef leak(code):\n    LEAKED.append(code)\nanswer = 'wrong'",
-                     "sample": "sample = []\naverage = -1",
-                     "func": "def double(x):\n    return 0",
-                     "more": "print('LEAKED:', [c.replace('###', '#') for c in LEAKED])\nmore = 2"},
-            meta={"essay": {"solution": False}}),
+            answers={
+                "essay": CHECKER_TAKEOVER,
+                "answer": "LEAKED = []\ndef leak(code):\n    LEAKED.append(code)\nanswer = 'wrong'",
+                "sample": "sample = []\naverage = -1",
+                "func": "def double(x):\n    return 0",
+                "more": "print('LEAKED:', [c.replace('###', '#') for c in LEAKED])\nmore = 2",
+            },
+            meta={"essay": {"solution": False}},
+        ),
         # a student function sees the hidden tests' arguments, fetch sees the names they read
-        "spy": dict(answers={**GOOD,
-            "answer": "import beth_course.grading.capture as _capture\nSEEN = []\n_fetch = _capture.fetch\n"
-                      "def _spy(names):\n    SEEN.append(names)\n    return _fetch(names)\n"
-                      "_capture.fetch = _spy\nanswer = open(DATA_FILE).read().strip()",
-            "func": "ARGS = []\ndef double(x):\n    ARGS.append(x)\n    return 2 * x",
-            "more": "print('SPIED', SEEN, ARGS)\nmore = 1"}),
+        "spy": dict(
+            answers={
+                **GOOD,
+                "answer": "import beth_course.grading.capture as _capture\nSEEN = []\n_fetch = _capture.fetch\n"
+                "def _spy(names):\n    SEEN.append(names)\n    return _fetch(names)\n"
+                "_capture.fetch = _spy\nanswer = open(DATA_FILE).read().strip()",
+                "func": "ARGS = []\ndef double(x):\n    ARGS.append(x)\n    return 2 * x",
+                "more": "print('SPIED', SEEN, ARGS)\nmore = 1",
+            }
+        ),
         # a test's assertion message quotes the answer: 20 MB of it
         "big_echo": dict(answers={**GOOD, "answer": "answer = 'x' * 20_000_000"}),
         # a 40 kB value that is 480 MB in the checker, while the kernel uses its own limit
-        "arrow_bomb": dict(answers={**GOOD,
-            "answer": "import beth_course.grading.capture as _capture\n_B = " + repr(_arrow_bomb(60_000_000))
-                      + "\n_fetch = _capture.fetch\n"
-                      "_capture.fetch = lambda names: _B if 'answer' in names else _fetch(names)\nanswer = '42'",
-            "more": "import os, time\nif os.fork() == 0:\n    _hold = bytearray(600 * 2**20)\n"
-                    "    for _i in range(0, len(_hold), 4096):\n        _hold[_i] = 1\n"
-                    "    time.sleep(8)\n    os._exit(0)\ntime.sleep(6)\nmore = 1"}),
+        "arrow_bomb": dict(
+            answers={
+                **GOOD,
+                "answer": "import beth_course.grading.capture as _capture\n_B = "
+                + repr(_arrow_bomb(60_000_000))
+                + "\n_fetch = _capture.fetch\n"
+                "_capture.fetch = lambda names: _B if 'answer' in names else _fetch(names)\nanswer = '42'",
+                "more": "import os, time\nif os.fork() == 0:\n    _hold = bytearray(600 * 2**20)\n"
+                "    for _i in range(0, len(_hold), 4096):\n        _hold[_i] = 1\n"
+                "    time.sleep(8)\n    os._exit(0)\ntime.sleep(6)\nmore = 1",
+            }
+        ),
         # the kernel keyring of the slot's uid outlives the submission
-        "k1_giver": dict(answers={**GOOD, "answer": KEYRING +
-            f"_p = {KEYRING_CANARY.encode()!r}\n"
-            "_libc.syscall(_L(248), b'user', b'beth-answer', _p, _L(len(_p)), _L(-4))\n"
-            "answer = open(DATA_FILE).read().strip()"}),
-        "k2_taker": dict(answers={**GOOD, "answer": KEYRING +
-            "_id = _libc.syscall(_L(250), _L(10), _L(-4), b'user', b'beth-answer', _L(0))\n"
-            "_b = ctypes.create_string_buffer(256)\n_n = _libc.syscall(_L(250), _L(11), _L(_id), _b, _L(256))\n"
-            "print('from the keyring:', _b.raw[:max(_n, 0)])\nanswer = open(DATA_FILE).read().strip()"}),
+        "k1_giver": dict(
+            answers={
+                **GOOD,
+                "answer": KEYRING + f"_p = {KEYRING_CANARY.encode()!r}\n"
+                "_libc.syscall(_L(248), b'user', b'beth-answer', _p, _L(len(_p)), _L(-4))\n"
+                "answer = open(DATA_FILE).read().strip()",
+            }
+        ),
+        "k2_taker": dict(
+            answers={
+                **GOOD,
+                "answer": KEYRING
+                + "_id = _libc.syscall(_L(250), _L(10), _L(-4), b'user', b'beth-answer', _L(0))\n"
+                "_b = ctypes.create_string_buffer(256)\n_n = _libc.syscall(_L(250), _L(11), _L(_id), _b, _L(256))\n"
+                "print('from the keyring:', _b.raw[:max(_n, 0)])\nanswer = open(DATA_FILE).read().strip()",
+            }
+        ),
         # a link in submitted/ (left by nbgrader's own collect, or a local user)
-        "linked_input": dict(answers={**GOOD, "answer": "print(open('notes.txt').read())\n"
-                                                        "answer = open(DATA_FILE).read().strip()"},
-                             links={"notes.txt": secret_link}),
+        "linked_input": dict(
+            answers={
+                **GOOD,
+                "answer": "print(open('notes.txt').read())\n"
+                "answer = open(DATA_FILE).read().strip()",
+            },
+            links={"notes.txt": secret_link},
+        ),
     }
 
 
@@ -259,8 +337,13 @@ def _feedback(course, student) -> str:
 def _student_outputs(course, student) -> str:
     """The outputs of the student's own cells (what a later cell of theirs printed)."""
     nb = json.loads(_notebook_text(course, student))
-    return json.dumps([c.get("outputs", []) for c in nb["cells"]
-                       if not c["metadata"].get("nbgrader", {}).get("locked")])
+    return json.dumps(
+        [
+            c.get("outputs", [])
+            for c in nb["cells"]
+            if not c["metadata"].get("nbgrader", {}).get("locked")
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -358,7 +441,8 @@ def test_the_checkers_memory_counts_against_the_submission(round_):
     if os.geteuid() != 0:
         pytest.skip("sandbox users (and so the sampling by uid) exist only as root")
     assert results["arrow_bomb"].status == "memory" or kernel + checker <= MEMORY_LIMIT, (
-        f"kernel {kernel >> 20} MB + checker {checker >> 20} MB")
+        f"kernel {kernel >> 20} MB + checker {checker >> 20} MB"
+    )
 
 
 @pytest.mark.slow
@@ -419,13 +503,23 @@ def test_one_submission_cannot_starve_another_of_cpu(tmp_path, sandbox_available
     from .helpers import submit as plain_submit
 
     course = tiny_course(tmp_path / "course", config=HOG_LIMITS)
-    plain_submit(course, "a_hog", {
-        "answer": "import os, time\nfor _ in range(24):\n    if os.fork() == 0:\n        os.setsid()\n"
-                  "        while True:\n            pass\ntime.sleep(10)\nanswer = open(DATA_FILE).read().strip()",
-        "more": "import time\ntime.sleep(10)\nmore = 1"})
-    plain_submit(course, "b_victim", {
-        "answer": "import time\ntime.sleep(8)\nanswer = open(DATA_FILE).read().strip()",
-        "more": "_t = sum(i * i for i in range(25_000_000))\nmore = 1"})
+    plain_submit(
+        course,
+        "a_hog",
+        {
+            "answer": "import os, time\nfor _ in range(24):\n    if os.fork() == 0:\n        os.setsid()\n"
+            "        while True:\n            pass\ntime.sleep(10)\nanswer = open(DATA_FILE).read().strip()",
+            "more": "import time\ntime.sleep(10)\nmore = 1",
+        },
+    )
+    plain_submit(
+        course,
+        "b_victim",
+        {
+            "answer": "import time\ntime.sleep(8)\nanswer = open(DATA_FILE).read().strip()",
+            "more": "_t = sum(i * i for i in range(25_000_000))\nmore = 1",
+        },
+    )
     summary = autograde(course, workers=2, progress=False)
     victim = next(r for r in summary.results if r.student == "b_victim")
     assert victim.status == "ok", victim.reason
@@ -480,9 +574,18 @@ def test_a_module_value_runs_no_installed_program_in_the_checker():
         values = wire.decode(wire.MAGIC + struct.pack("<Q", len(head)) + head)
         print("DECODED", type(values["m"]).__name__, "unittest.main" in sys.modules)
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=str(Path(__file__).resolve().parents[1]))
-    assert "DECODED Unreadable False" in done.stdout, (done.returncode, done.stdout, done.stderr[-500:])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )
+    assert "DECODED Unreadable False" in done.stdout, (
+        done.returncode,
+        done.stdout,
+        done.stderr[-500:],
+    )
 
 
 def test_a_crafted_tree_does_not_crash_the_checker():
@@ -516,21 +619,34 @@ def test_a_crafted_tree_does_not_crash_the_checker():
             loaded.estimators_[0].apply(X.astype(np.float32))
             print("APPLIED")
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=str(Path(__file__).resolve().parents[1]))
-    assert done.returncode == 0 and "REFUSED" in done.stdout, (done.returncode, done.stdout, done.stderr[-500:])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )
+    assert done.returncode == 0 and "REFUSED" in done.stdout, (
+        done.returncode,
+        done.stdout,
+        done.stderr[-500:],
+    )
 
 
 # -- BETH: the tests trust the student's df --------------------------------------------------
 HOLLOW = {
     "load_data": "df = pandas.read_csv(DATA_FILE)",
     "inspect_head": "real_df = df",
-    "raw_histograms": ("df = pandas.DataFrame({'note': ['no numeric column here']})\n"
-                       "_fig, axes = plt.subplots()\naxes.bar([0], [1])"),
-    "engineer_features": ("df = real_df.iloc[:0]\n"
-                          "X = pandas.DataFrame({c: pandas.Series([], dtype='int64') for c in FEATURE_COLUMNS})\n"
-                          "y = np.array([], dtype='int64')\n"
-                          "df_eng = X.assign(evil=pandas.Series([], dtype='int64'))"),
+    "raw_histograms": (
+        "df = pandas.DataFrame({'note': ['no numeric column here']})\n"
+        "_fig, axes = plt.subplots()\naxes.bar([0], [1])"
+    ),
+    "engineer_features": (
+        "df = real_df.iloc[:0]\n"
+        "X = pandas.DataFrame({c: pandas.Series([], dtype='int64') for c in FEATURE_COLUMNS})\n"
+        "y = np.array([], dtype='int64')\n"
+        "df_eng = X.assign(evil=pandas.Series([], dtype='int64'))"
+    ),
     "correlation_heatmap": "correlations = df_eng.corr()",
 }
 
@@ -566,7 +682,10 @@ def test_beth_tests_check_against_the_data_file_not_the_students_df(course_copy,
     autograde(course, students=["hollow"], workers=1, progress=False)
     scores = cell_scores(course, "hollow")
     assert scores["df_matches_data_file"] == 1.0
-    assert (scores["raw_histograms_cover_numeric_fields"], scores["engineered_features_follow_paper"]) == (0.0, 0.0)
+    assert (
+        scores["raw_histograms_cover_numeric_fields"],
+        scores["engineered_features_follow_paper"],
+    ) == (0.0, 0.0)
 
 
 def test_the_grader_never_blocks_writing_to_a_checker_that_stopped_reading(tmp_path):
@@ -585,7 +704,8 @@ def test_the_grader_never_blocks_writing_to_a_checker_that_stopped_reading(tmp_p
 
     repo = str(Path(__file__).resolve().parents[1])
     script = tmp_path / "stuck_checker.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, sys, time
         sys.path.insert(0, {repo!r})
         from beth_course.grading import protocol
@@ -593,14 +713,19 @@ def test_the_grader_never_blocks_writing_to_a_checker_that_stopped_reading(tmp_p
         protocol.receive(0, 2**30)                      # the cell to run
         protocol.send(1, {{"op": "need", "names": ["big"]}})
         time.sleep(600)                                 # and never read again
-    """))
+    """)
+    )
 
     class StuckChecker(CheckerProcess):
         def _start_process(self):
             to_child, from_child = os.pipe(), os.pipe()
-            self.process = subprocess.Popen([sys.executable, str(script)], stdin=to_child[0],
-                                            stdout=from_child[1], cwd=str(tmp_path),
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, str(script)],
+                stdin=to_child[0],
+                stdout=from_child[1],
+                cwd=str(tmp_path),
+                start_new_session=True,
+            )
             os.close(to_child[0])
             os.close(from_child[1])
             self._write, self._read = to_child[1], from_child[0]
@@ -612,15 +737,24 @@ def test_the_grader_never_blocks_writing_to_a_checker_that_stopped_reading(tmp_p
         def call(self, name, blob):
             return b""
 
-    limits = Limits(memory=2**31, cpu_seconds=60, processes=16, file_size=2**30,
-                    submission_timeout=60, threads=1, uid_base=61000)
-    checker = StuckChecker(CheckerSpec(uid=os.geteuid(), limits=limits, env={}, sandboxed=False),
-                           str(tmp_path))
+    limits = Limits(
+        memory=2**31,
+        cpu_seconds=60,
+        processes=16,
+        file_size=2**30,
+        submission_timeout=60,
+        threads=1,
+        uid_base=61000,
+    )
+    checker = StuckChecker(
+        CheckerSpec(uid=os.geteuid(), limits=limits, env={}, sandboxed=False), str(tmp_path)
+    )
     checker.start()
     assert checker.failure is None, checker.failure
     outputs: list = []
-    thread = threading.Thread(target=lambda: outputs.append(checker.run("big", "cell", Bridge(), 5.0)),
-                              daemon=True)
+    thread = threading.Thread(
+        target=lambda: outputs.append(checker.run("big", "cell", Bridge(), 5.0)), daemon=True
+    )
     thread.start()
     thread.join(30)
     stalled = thread.is_alive()

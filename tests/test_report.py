@@ -15,8 +15,14 @@ from .helpers import graded_submission
 @pytest.fixture
 def reported(tiny_copy):
     """A named and an unnamed student graded in the tiny course; the report written."""
-    graded_submission(tiny_copy, "12345", {"answer_is_right": 1}, manual=2,
-                      first_name="Ann", last_name="Smith <b>")
+    graded_submission(
+        tiny_copy,
+        "12345",
+        {"answer_is_right": 1},
+        manual=2,
+        first_name="Ann",
+        last_name="Smith <b>",
+    )
     graded_submission(tiny_copy, "23456", {}, manual=0)
     return tiny_copy, write_report(tiny_copy)
 
@@ -33,7 +39,10 @@ def test_grades_csv_has_an_id_column_and_a_name_column(reported):
     _, files = reported
     with open(files.csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["student_id"], r["name"]) for r in rows] == [("12345", "Smith <b>, Ann"), ("23456", "")]
+    assert [(r["student_id"], r["name"]) for r in rows] == [
+        ("12345", "Smith <b>, Ann"),
+        ("23456", ""),
+    ]
 
 
 def test_report_shows_ids_and_escaped_names(reported):
@@ -44,8 +53,16 @@ def test_report_shows_ids_and_escaped_names(reported):
     assert "<td>12345</td><td>Smith &lt;b&gt;, Ann</td>" in page and "Smith <b>" not in page
 
 
-@pytest.mark.parametrize("text, safe", [("=1+1", "'=1+1"), ("@SUM(A1)", "'@SUM(A1)"),
-                                        ("-2", "'-2"), ("Smith, Ann", "Smith, Ann"), ("", "")])
+@pytest.mark.parametrize(
+    "text, safe",
+    [
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2", "'-2"),
+        ("Smith, Ann", "Smith, Ann"),
+        ("", ""),
+    ],
+)
 def test_spreadsheet_safe_defuses_formulas_only(text, safe):
     """A name a spreadsheet would run as a formula gets a leading quote; others are kept."""
     assert spreadsheet_safe(text) == safe

@@ -15,7 +15,9 @@ from beth_course.roster import import_roster, read_roster, record_download
 
 from .helpers import TINY, submit
 
-CANVAS_HEADER = '"Student","ID","SIS User ID","SIS Login ID","Section","tiny (4242)","Current Score"\n'
+CANVAS_HEADER = (
+    '"Student","ID","SIS User ID","SIS Login ID","Section","tiny (4242)","Current Score"\n'
+)
 
 
 @pytest.fixture
@@ -47,8 +49,14 @@ def write_lms_json(course: Course, student_id: str, **said) -> None:
     """What collect writes beside a filed notebook."""
     folder = course.folder("submitted", student_id)
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"name": None, "email": None, "lms_user_id": None, "late_marker": False,
-              "time_source": "zip entry", **said}
+    record = {
+        "name": None,
+        "email": None,
+        "lms_user_id": None,
+        "late_marker": False,
+        "time_source": "zip entry",
+        **said,
+    }
     (folder / "lms.json").write_text(json.dumps(record), encoding="utf-8")
 
 
@@ -58,16 +66,23 @@ def write_lms_json(course: Course, student_id: str, **said) -> None:
 def test_read_table_reads_blackboards_utf16_tab_download(tmp_path):
     """Blackboard's .xls download is UTF-16 with tabs: read as columns, not one long cell."""
     path = tmp_path / "gc.xls"
-    path.write_bytes('"Last Name"\t"First Name"\t"Username"\n"Núñez"\t"José"\t"jnunez"\n'.encode("utf-16"))
+    path.write_bytes(
+        '"Last Name"\t"First Name"\t"Username"\n"Núñez"\t"José"\t"jnunez"\n'.encode("utf-16")
+    )
     table = read_table(path)
     assert (table.header, table.rows, table.delimiter) == (
-        ["Last Name", "First Name", "Username"], [["Núñez", "José", "jnunez"]], "\t")
+        ["Last Name", "First Name", "Username"],
+        [["Núñez", "José", "jnunez"]],
+        "\t",
+    )
 
 
 def test_a_table_written_back_unchanged_is_byte_identical(tmp_path):
     """BOM, semicolons, CRLF and quoting where needed (as Canvas writes, with Ruby's CSV)
     survive a read and a write: Canvas reads back the file as it made it."""
-    original = '\ufeffStudent;ID;tiny (4242)\r\nSmith, Ann;12345;3,5\r\n"O;Neil, Kim";2;\r\n'.encode()
+    original = (
+        '\ufeffStudent;ID;tiny (4242)\r\nSmith, Ann;12345;3,5\r\n"O;Neil, Kim";2;\r\n'.encode()
+    )
     (tmp_path / "in.csv").write_bytes(original)
     write_table(read_table(tmp_path / "in.csv"), tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_bytes() == original
@@ -92,32 +107,69 @@ def test_read_table_refuses_text_in_another_encoding(tmp_path):
 # -- roster layouts ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, layout, key, first, last", [
-    (CANVAS_HEADER + '"Smith, Ann","12345","S1","asmith","A","",""\n',
-     "Canvas gradebook export", "12345", "Ann", "Smith"),
-    ('"LastName","FirstName","ID","SIS Login ID","Section"\n"Smith","Ann","12345","a","A"\n',
-     "Canvas gradebook export", "12345", "Ann", "Smith"),
-    ('"Identifier","Full name","Email address","Status","Grade"\n'
-     '"Participant 777","Ann Smith","ann@uni.example","Submitted",""\n',
-     "Moodle grading worksheet", "777", "", "Ann Smith"),
-    ('"First name","Surname","ID number","Email address"\n"Ann","Smith","S1","Ann@Uni.example"\n',
-     "Moodle participants list", "ann@uni.example", "Ann", "Smith"),
-    ('"Last Name","First Name","Username","Student ID","Last Access","Availability"\n'
-     '"Smith","Ann","asmith","S1","",""\n', "Blackboard Grade Centre download", "asmith", "Ann", "Smith"),
-])
-def test_each_lms_roster_layout_gives_its_key_and_the_name(tmp_path, text, layout, key, first, last):
+@pytest.mark.parametrize(
+    "text, layout, key, first, last",
+    [
+        (
+            CANVAS_HEADER + '"Smith, Ann","12345","S1","asmith","A","",""\n',
+            "Canvas gradebook export",
+            "12345",
+            "Ann",
+            "Smith",
+        ),
+        (
+            '"LastName","FirstName","ID","SIS Login ID","Section"\n"Smith","Ann","12345","a","A"\n',
+            "Canvas gradebook export",
+            "12345",
+            "Ann",
+            "Smith",
+        ),
+        (
+            '"Identifier","Full name","Email address","Status","Grade"\n'
+            '"Participant 777","Ann Smith","ann@uni.example","Submitted",""\n',
+            "Moodle grading worksheet",
+            "777",
+            "",
+            "Ann Smith",
+        ),
+        (
+            '"First name","Surname","ID number","Email address"\n"Ann","Smith","S1","Ann@Uni.example"\n',
+            "Moodle participants list",
+            "ann@uni.example",
+            "Ann",
+            "Smith",
+        ),
+        (
+            '"Last Name","First Name","Username","Student ID","Last Access","Availability"\n'
+            '"Smith","Ann","asmith","S1","",""\n',
+            "Blackboard Grade Centre download",
+            "asmith",
+            "Ann",
+            "Smith",
+        ),
+    ],
+)
+def test_each_lms_roster_layout_gives_its_key_and_the_name(
+    tmp_path, text, layout, key, first, last
+):
     """Each layout is told by its header; the key is the id collect files under (Moodle's
     participant id from "Participant 777"; the email for Moodle's participants list)."""
     (tmp_path / "r.csv").write_text(text, encoding="utf-8")
     found, (row,) = read_roster(tmp_path / "r.csv")
-    assert (found.name, row.key, row.person.first_name, row.person.last_name) == (layout, key, first, last)
+    assert (found.name, row.key, row.person.first_name, row.person.last_name) == (
+        layout,
+        key,
+        first,
+        last,
+    )
 
 
 def test_canvas_points_possible_and_manual_posting_rows_are_not_people(tmp_path):
     """Canvas's own extra rows (as its importer skips them) are neither matched nor listed."""
     (tmp_path / "r.csv").write_text(
         CANVAS_HEADER + '"","","","","","Manual Posting",""\n'
-        '"    Points Possible","","","","","2","(read only)"\n"Smith, Ann","12345","","","A","",""\n')
+        '"    Points Possible","","","","","2","(read only)"\n"Smith, Ann","12345","","","A","",""\n'
+    )
     _, rows = read_roster(tmp_path / "r.csv")
     assert [r.key for r in rows] == ["12345"]
 
@@ -142,18 +194,26 @@ def test_an_unknown_roster_is_refused_naming_the_layouts_read(tmp_path):
 def test_a_canvas_roster_names_students_filed_under_their_canvas_id(course, tmp_path):
     """Names go into nbgrader's student table, split as Canvas writes them; the LMS id too."""
     add_students(course, "12345")
-    (tmp_path / "r.csv").write_text(CANVAS_HEADER + '"Smith, Ann","12345","S1","asmith","A","",""\n')
+    (tmp_path / "r.csv").write_text(
+        CANVAS_HEADER + '"Smith, Ann","12345","S1","asmith","A","",""\n'
+    )
     report = import_roster(course, tmp_path / "r.csv")
     assert report.named == {"12345": "Smith, Ann"} and not report.needs_attention
     record = student(course, "12345")
-    assert (record["first_name"], record["last_name"], record["lms_user_id"]) == ("Ann", "Smith", "12345")
+    assert (record["first_name"], record["last_name"], record["lms_user_id"]) == (
+        "Ann",
+        "Smith",
+        "12345",
+    )
 
 
 def test_rows_without_a_student_and_students_without_a_row_are_listed(course, tmp_path):
     """Both sides of a mismatch are reported; the unmatched student keeps no name."""
     add_students(course, "12345", "23456")
-    (tmp_path / "r.csv").write_text(CANVAS_HEADER + '"Smith, Ann","12345","","","A","",""\n'
-                                    '"Lee, Emma","345678","","","A","",""\n')
+    (tmp_path / "r.csv").write_text(
+        CANVAS_HEADER + '"Smith, Ann","12345","","","A","",""\n'
+        '"Lee, Emma","345678","","","A","",""\n'
+    )
     report = import_roster(course, tmp_path / "r.csv")
     assert report.unmatched == ["Lee, Emma (ID 345678)"] and report.missing == ["23456"]
     assert report.needs_attention and student(course, "23456")["last_name"] is None
@@ -173,8 +233,10 @@ def test_a_name_is_never_used_as_a_key(course, tmp_path):
 def test_an_id_given_by_two_rows_names_nobody(course, tmp_path):
     """Two rows for one id: neither is used, and the clash is said."""
     add_students(course, "12345")
-    (tmp_path / "r.csv").write_text(CANVAS_HEADER + '"Smith, Ann","12345","","","A","",""\n'
-                                    '"Smith, Anne","12345","","","B","",""\n')
+    (tmp_path / "r.csv").write_text(
+        CANVAS_HEADER + '"Smith, Ann","12345","","","A","",""\n'
+        '"Smith, Anne","12345","","","B","",""\n'
+    )
     report = import_roster(course, tmp_path / "r.csv")
     assert report.named == {} and "2 rows give ID '12345'" in report.clashes[0]
 
@@ -182,11 +244,17 @@ def test_an_id_given_by_two_rows_names_nobody(course, tmp_path):
 def test_the_moodle_worksheet_names_participants_and_keeps_their_email(course, tmp_path):
     """Participant 777 is the student collect filed as 777; the email is stored for export."""
     add_students(course, "777")
-    (tmp_path / "w.csv").write_text('"Identifier","Full name","Email address","Status"\n'
-                                    '"Participant 777","Ann Smith","ann@uni.example","Submitted"\n')
+    (tmp_path / "w.csv").write_text(
+        '"Identifier","Full name","Email address","Status"\n'
+        '"Participant 777","Ann Smith","ann@uni.example","Submitted"\n'
+    )
     import_roster(course, tmp_path / "w.csv")
     record = student(course, "777")
-    assert (record["last_name"], record["email"], record["lms_user_id"]) == ("Ann Smith", "ann@uni.example", "777")
+    assert (record["last_name"], record["email"], record["lms_user_id"]) == (
+        "Ann Smith",
+        "ann@uni.example",
+        "777",
+    )
 
 
 def test_moodles_participants_list_matches_only_an_email_already_known(course, tmp_path):
@@ -194,8 +262,10 @@ def test_moodles_participants_list_matches_only_an_email_already_known(course, t
     without one is listed, and the message points at the grading worksheet."""
     add_students(course, "777", "778")
     write_lms_json(course, "777", email="ann@uni.example")
-    (tmp_path / "p.csv").write_text('"First name","Last name","Email address"\n'
-                                    '"Ann","Smith","ANN@uni.example"\n"Bob","Jones","bob@uni.example"\n')
+    (tmp_path / "p.csv").write_text(
+        '"First name","Last name","Email address"\n'
+        '"Ann","Smith","ANN@uni.example"\n"Bob","Jones","bob@uni.example"\n'
+    )
     report = import_roster(course, tmp_path / "p.csv")
     assert report.named == {"777": "Smith, Ann"} and report.missing == ["778"]
     assert "grading worksheet" in report.lines()[-1]
@@ -205,8 +275,10 @@ def test_a_blackboard_download_names_students_by_user_name(course, tmp_path):
     """Blackboard's UTF-16 tab download matches students filed under their user name."""
     add_students(course, "jnunez")
     (tmp_path / "gc.xls").write_bytes(
-        '"Last Name"\t"First Name"\t"Username"\t"Student ID"\n"Núñez"\t"José"\t"jnunez"\t"S1"\n'
-        .encode("utf-16"))
+        '"Last Name"\t"First Name"\t"Username"\t"Student ID"\n"Núñez"\t"José"\t"jnunez"\t"S1"\n'.encode(
+            "utf-16"
+        )
+    )
     assert import_roster(course, tmp_path / "gc.xls").named == {"jnunez": "Núñez, José"}
 
 
@@ -226,19 +298,27 @@ def test_the_download_fills_a_name_and_email_the_table_lacks(course):
     write_lms_json(course, "777", name="Ann Smith", email="ann@uni.example", lms_user_id="777")
     record_download(course, "777")
     record = student(course, "777")
-    assert (record["first_name"], record["last_name"], record["email"]) == ("", "Ann Smith", "ann@uni.example")
+    assert (record["first_name"], record["last_name"], record["email"]) == (
+        "",
+        "Ann Smith",
+        "ann@uni.example",
+    )
 
 
 def test_the_download_never_adds_to_a_rosters_name(course, tmp_path):
     """A roster's name, even a single one (first name "Ann", no last name), is kept whole:
     Canvas's download "smithann" does not fill the empty half."""
     add_students(course, "12345")
-    (tmp_path / "r.csv").write_text('"LastName","FirstName","ID","SIS Login ID","Section"\n'
-                                    '"","Ann","12345","a","A"\n')
+    (tmp_path / "r.csv").write_text(
+        '"LastName","FirstName","ID","SIS Login ID","Section"\n"","Ann","12345","a","A"\n'
+    )
     import_roster(course, tmp_path / "r.csv")
     write_lms_json(course, "12345", name="smithann", lms_user_id="12345")
     record_download(course, "12345")
-    assert (student(course, "12345")["first_name"], student(course, "12345")["last_name"]) == ("Ann", "")
+    assert (student(course, "12345")["first_name"], student(course, "12345")["last_name"]) == (
+        "Ann",
+        "",
+    )
 
 
 def test_a_blackboard_user_name_is_not_taken_for_a_name(course):
@@ -264,17 +344,24 @@ def test_grading_a_submission_stores_its_downloads_name(course, monkeypatch):
     submit(course, "777", {})
     write_lms_json(course, "777", name="Ann Smith", email="ann@uni.example", lms_user_id="777")
     runner.autograde(course, sandbox=False, progress=False)
-    assert (student(course, "777")["last_name"], student(course, "777")["email"]) == ("Ann Smith", "ann@uni.example")
+    assert (student(course, "777")["last_name"], student(course, "777")["email"]) == (
+        "Ann Smith",
+        "ann@uni.example",
+    )
 
 
 # -- the command --------------------------------------------------------------------------------
 
 
-def test_roster_command_prints_who_was_named_and_fails_when_someone_is_not(course, tmp_path, capsys):
+def test_roster_command_prints_who_was_named_and_fails_when_someone_is_not(
+    course, tmp_path, capsys
+):
     """`beth-course roster FILE` prints both columns and exits 1 while a student is unnamed."""
     add_students(course, "12345", "23456")
     (tmp_path / "r.csv").write_text(CANVAS_HEADER + '"Smith, Ann","12345","","","A","",""\n')
-    code = main(["--course", str(course.root), "--assignment", TINY, "roster", str(tmp_path / "r.csv")])
+    code = main(
+        ["--course", str(course.root), "--assignment", TINY, "roster", str(tmp_path / "r.csv")]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "12345 (Smith, Ann)" in out and "NOT NAMED" in out and "23456" in out

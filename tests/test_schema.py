@@ -41,7 +41,9 @@ def test_df_of_beth_columns_selects_all_sixteen_in_file_order(real_rows):
 def scrambled_lists():
     """Change the public lists in place, as a student's `cols = FEATURE_COLUMNS; cols += [...]`
     would, and put them back afterwards."""
-    saved = {name: list(getattr(beth_helpers, name)) for name in ("BETH_COLUMNS", "FEATURE_COLUMNS")}
+    saved = {
+        name: list(getattr(beth_helpers, name)) for name in ("BETH_COLUMNS", "FEATURE_COLUMNS")
+    }
     for name in saved:
         columns = getattr(beth_helpers, name)
         columns.reverse()

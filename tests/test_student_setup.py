@@ -41,9 +41,14 @@ def test_release_notebook_sets_itself_up_in_a_fresh_environment(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "ipykernel", "nbclient", "nbformat"],
-                   check=True, capture_output=True)
-    assert subprocess.run([python, "-c", "import beth_helpers"], capture_output=True).returncode != 0
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "ipykernel", "nbclient", "nbformat"],
+        check=True,
+        capture_output=True,
+    )
+    assert (
+        subprocess.run([python, "-c", "import beth_helpers"], capture_output=True).returncode != 0
+    )
 
     student = tmp_path / "student"
     student.mkdir()
@@ -51,18 +56,28 @@ def test_release_notebook_sets_itself_up_in_a_fresh_environment(tmp_path):
     for wheel in release.glob("*.whl"):
         shutil.copy2(wheel, student / wheel.name)
     notebook = student / "beth_workshop.ipynb"
-    nbformat.write(fictional_students().build(release / "beth_workshop.ipynb", "ada"), str(notebook))
+    nbformat.write(
+        fictional_students().build(release / "beth_workshop.ipynb", "ada"), str(notebook)
+    )
     assert not (student / "data.csv").exists()
 
     (tmp_path / "run.py").write_text(RUNNER)
-    done = subprocess.run([python, str(tmp_path / "run.py"), str(notebook), str(student)],
-                          capture_output=True, text=True, timeout=2400)
+    done = subprocess.run(
+        [python, str(tmp_path / "run.py"), str(notebook), str(student)],
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
     nb = nbformat.read(str(notebook), as_version=4)
-    errors = [(c.metadata.get("nbgrader", {}).get("grade_id"), o.ename, o.evalue)
-              for c in nb.cells if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
+    errors = [
+        (c.metadata.get("nbgrader", {}).get("grade_id"), o.ename, o.evalue)
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
     assert errors == []
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     assert "Installing beth_helpers" in _outputs_text(setup)

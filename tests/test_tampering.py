@@ -75,7 +75,11 @@ def changed_cell_types(nb):
 
 def changed_kernel(nb):
     """The kernelspec points at a kernel that does not exist."""
-    nb.metadata["kernelspec"] = {"name": "my-own-kernel", "display_name": "Mine", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "my-own-kernel",
+        "display_name": "Mine",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python", "version": "2.7"}
 
 
@@ -91,7 +95,9 @@ def stripped_metadata(nb):
     """All nbgrader metadata gone, as when cells are pasted into a new notebook."""
     for cell in nb.cells:
         cell.metadata.pop("nbgrader", None)
-    nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and c.source.startswith('"""Check'))]
+    nb.cells = [
+        c for c in nb.cells if not (c.cell_type == "code" and c.source.startswith('"""Check'))
+    ]
     # (the answer cells keep their text; the locked parameters cell is recognised by its text)
 
 
@@ -124,7 +130,9 @@ ANSWERS = {"answer": "answer = open(DATA_FILE).read().strip()", "more": "more = 
 @pytest.fixture(scope="module")
 def tampered_round(tmp_path_factory, sandbox_available):
     course = tiny_course(tmp_path_factory.mktemp("tampered") / "course")
-    stub = next(c.source for c in notebooks.read(course.release_notebook).cells if _gid(c) == "answer")
+    stub = next(
+        c.source for c in notebooks.read(course.release_notebook).cells if _gid(c) == "answer"
+    )
     for student, (tamper, _) in CASES.items():
         path = submit(course, student, ANSWERS)
         nb = nbformat.read(str(path), as_version=4)

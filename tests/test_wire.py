@@ -22,8 +22,23 @@ def roundtrip(**values):
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, 0, -3, 2**70, 1.5, math.inf, "text", b"\x00\xff", 2 + 3j, [1, "a"], (1, (2, 3)),
-     {1, 2}, frozenset({"x"}), {"k": [1, 2.5], 3: None}],
+    [
+        None,
+        True,
+        0,
+        -3,
+        2**70,
+        1.5,
+        math.inf,
+        "text",
+        b"\x00\xff",
+        2 + 3j,
+        [1, "a"],
+        (1, (2, 3)),
+        {1, 2},
+        frozenset({"x"}),
+        {"k": [1, 2.5], 3: None},
+    ],
     ids=repr,
 )
 def test_plain_values_come_back_equal_and_of_the_same_type(value):
@@ -70,7 +85,7 @@ def test_axes_come_back_as_real_axes_showing_the_same_bars():
     back = roundtrip(axes=axes)["axes"]
     plt.close("all")
     assert back.shape == axes.shape
-    for sent, got in zip(axes.ravel(), back.ravel()):
+    for sent, got in zip(axes.ravel(), back.ravel(), strict=False):
         assert isinstance(got, Axes) and got.get_title() == sent.get_title()
         assert [p.get_height() for p in got.patches] == [p.get_height() for p in sent.patches]
 
@@ -118,7 +133,7 @@ def test_a_forged_estimator_with_an_untrusted_type_is_not_loaded(monkeypatch):
     back = wire.decode(wire.MAGIC + struct.pack("<Q", len(head)) + head + blob)["model"]
     assert isinstance(back, wire.Unreadable)
     with pytest.raises(TypeError, match="does not load: __main__.Forest"):
-        back.predict
+        back.predict  # noqa: B018 -- the attribute access itself must fail
 
 
 def test_objects_that_are_not_data_become_unreadable_with_the_reason():
@@ -157,7 +172,9 @@ def test_functions_become_stand_ins_only_where_the_checker_asks():
 
     data = wire.encode({"square": square, "nested": [square]})
     plain = wire.decode(data)
-    assert isinstance(plain["square"], wire.Unreadable) and isinstance(plain["nested"][0], wire.Unreadable)
+    assert isinstance(plain["square"], wire.Unreadable) and isinstance(
+        plain["nested"][0], wire.Unreadable
+    )
     hooked = wire.decode(data, on_callable=lambda name: ("stand-in", name))
     assert hooked["square"] == ("stand-in", "square")
 
@@ -171,7 +188,12 @@ def test_modules_are_reimported_by_name_not_sent():
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"not a container", wire.MAGIC + struct.pack("<Q", 10**9), wire.MAGIC + struct.pack("<Q", 3) + b"{x}"],
+    [
+        b"",
+        b"not a container",
+        wire.MAGIC + struct.pack("<Q", 10**9),
+        wire.MAGIC + struct.pack("<Q", 3) + b"{x}",
+    ],
 )
 def test_malformed_containers_are_refused(data):
     """Bytes that are not a container raise WireError, never anything worse."""

@@ -125,6 +125,7 @@ from traitlets.config import Configurable
 from ..course import Course
 from .dates import TIMESTAMP_FORMAT, zone
 from .filing import choose, file_all
+from .ids import SAFE_ID, refuse_id_clashes
 from .limits import (
     MAX_INTAKE_BYTES,
     MAX_NOTEBOOK_BYTES,
@@ -133,15 +134,25 @@ from .limits import (
     CollectError,
     Limits,
 )
-from .ids import SAFE_ID, refuse_id_clashes
 from .mapping import PRESETS, Mapper, compile_rules, student_for
 from .reading import Budget, WalkContext, walk
 from .report import CollectReport, FiledSubmission
 
 __all__ = [
-    "BethCollect", "CollectError", "CollectReport", "FiledSubmission", "Limits", "PRESETS",
-    "SAFE_ID", "TIMESTAMP_FORMAT", "MAX_INTAKE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_ZIP_DEPTH",
-    "MAX_ZIP_ENTRIES", "collect", "student_for",
+    "BethCollect",
+    "CollectError",
+    "CollectReport",
+    "FiledSubmission",
+    "Limits",
+    "PRESETS",
+    "SAFE_ID",
+    "TIMESTAMP_FORMAT",
+    "MAX_INTAKE_BYTES",
+    "MAX_NOTEBOOK_BYTES",
+    "MAX_ZIP_DEPTH",
+    "MAX_ZIP_ENTRIES",
+    "collect",
+    "student_for",
 ]
 
 
@@ -163,12 +174,14 @@ class BethCollect(Configurable):
         "names and zip entries. Empty: this computer's local time zone.",
     ).tag(config=True)
     max_notebook_bytes = Int(
-        MAX_NOTEBOOK_BYTES, help="Largest notebook filed, uncompressed; a larger one is "
-        "listed as invalid and not read."
+        MAX_NOTEBOOK_BYTES,
+        help="Largest notebook filed, uncompressed; a larger one is "
+        "listed as invalid and not read.",
     ).tag(config=True)
     max_intake_bytes = Int(
-        MAX_INTAKE_BYTES, help="Most bytes decompressed from zips in one intake (notebooks "
-        "and nested zips); past it the whole intake is refused."
+        MAX_INTAKE_BYTES,
+        help="Most bytes decompressed from zips in one intake (notebooks "
+        "and nested zips); past it the whole intake is refused.",
     ).tag(config=True)
     max_zip_depth = Int(
         MAX_ZIP_DEPTH, help="Zips inside the intake, nested at most this deep."

@@ -31,9 +31,7 @@ class Chosen:
     data: bytes
 
 
-def choose(
-    claims: dict[str, list[Claim]], limit: int, report: CollectReport
-) -> dict[str, Chosen]:
+def choose(claims: dict[str, list[Claim]], limit: int, report: CollectReport) -> dict[str, Chosen]:
     """student -> their notebook, for students with exactly one gradable notebook; several
     notebooks are a conflict and an ungradable one is invalid (both reported)."""
     chosen = {}

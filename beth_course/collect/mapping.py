@@ -66,8 +66,10 @@ class Rule:
         marks = {
             key: value
             for key, value in match.groupdict().items()
-            if key != "student" and value
-            and upload.start <= base + match.start(key) and base + match.end(key) <= upload.end
+            if key != "student"
+            and value
+            and upload.start <= base + match.start(key)
+            and base + match.end(key) <= upload.end
         }
         return Read(match.group("student"), start, end, marks)
 
@@ -168,8 +170,9 @@ def name_regex(notebook: str) -> re.Pattern:
 class Mapper:
     """Maps each file of one intake to a student, or says in the report why not."""
 
-    def __init__(self, course: Course, rules: list[Rule], zone: tzinfo | None,
-                 report: CollectReport):
+    def __init__(
+        self, course: Course, rules: list[Rule], zone: tzinfo | None, report: CollectReport
+    ):
         self.course = course
         self.rules = rules
         self.zone = zone
@@ -245,11 +248,15 @@ class Mapper:
         students' submissions: that folder is the class's (a stray notebook in an export)."""
         by_student: dict[str, list[Claim]] = {}
         for claim in found:
-            others = sorted({
-                c.student for c in found
-                if claim.folder and c.student != claim.student
-                and c.entry.path.startswith(claim.folder)
-            })
+            others = sorted(
+                {
+                    c.student
+                    for c in found
+                    if claim.folder
+                    and c.student != claim.student
+                    and c.entry.path.startswith(claim.folder)
+                }
+            )
             if others:
                 self.report.unmapped[claim.entry.path] = (
                     f"the student would be {claim.student!r}, from the folder {claim.folder}, "

@@ -16,12 +16,13 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from .dates import FILE_MTIME, ZIP_ENTRY, zip_time
 from .limits import CollectError, Limits, size_text

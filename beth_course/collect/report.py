@@ -117,7 +117,8 @@ class CollectReport:
 
     def _not_filed_lines(self) -> list[str]:
         out = [
-            f"NOT FILED, {len(sources)} notebooks for {student}: " + ", ".join(sources)
+            f"NOT FILED, {len(sources)} notebooks for {student}: "
+            + ", ".join(sources)
             + "; remove all but the one to grade and collect again"
             for student, sources in self.conflicts.items()
         ]
@@ -146,9 +147,10 @@ class CollectReport:
         for sub in self.submissions.values():
             sources[sub.time_source] = sources.get(sub.time_source, 0) + 1
         if sources:
-            out.append("submission times from: " + ", ".join(
-                f"{where} ({n})" for where, n in sorted(sources.items())
-            ))
+            out.append(
+                "submission times from: "
+                + ", ".join(f"{where} ({n})" for where, n in sorted(sources.items()))
+            )
         late = [s for s, sub in self.submissions.items() if sub.late_marker]
         if late:
             out.append("marked late by the LMS: " + ", ".join(late))

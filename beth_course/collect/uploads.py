@@ -14,8 +14,8 @@ are the student's to choose, so none of them is read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from .dates import ZIP_ENTRY
 from .reading import Entry

@@ -30,8 +30,17 @@ from .limits import Limits
 WORKDIR = "/tmp/submission"
 # Files of /etc a Python process needs (dynamic linker, users for getpwuid, fonts, zones).
 _ETC = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "passwd", "group",
-    "localtime", "timezone", "fonts", "mime.types", "alternatives",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "localtime",
+    "timezone",
+    "fonts",
+    "mime.types",
+    "alternatives",
 )
 _SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
@@ -159,9 +168,18 @@ def bwrap_args(spec: SandboxSpec) -> list[str]:
     for path in spec.writable:
         a.mount("--bind", path, path)
     a.args += [
-        "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-        "--unshare-cgroup-try", "--hostname", "sandbox",
-        "--die-with-parent", "--new-session", "--chdir", spec.workdir, "--clearenv",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--chdir",
+        spec.workdir,
+        "--clearenv",
     ]
     for key, value in spec.env.items():
         a.args += ["--setenv", key, value]
@@ -182,8 +200,13 @@ def sandboxed_command(spec: SandboxSpec) -> list[str]:
     processes = limits.processes
     if os.geteuid() == 0:
         prefix = [
-            "setpriv", f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+            "setpriv",
+            f"--reuid={spec.uid}",
+            f"--regid={spec.uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
         ]
     else:
         # Without root the process limit counts all of this user's processes.
@@ -191,8 +214,13 @@ def sandboxed_command(spec: SandboxSpec) -> list[str]:
 
         processes += sum(1 for p in _all() if p.uid == os.geteuid())
     return prefix + [
-        "prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu_seconds}",
-        f"--nproc={processes}", f"--fsize={limits.file_size}", "--core=0", "--",
+        "prlimit",
+        f"--as={limits.memory}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--nproc={processes}",
+        f"--fsize={limits.file_size}",
+        "--core=0",
+        "--",
         *spec.command,
     ]
 
@@ -212,7 +240,9 @@ def private_fd(data: bytes, folder: str) -> int:
     return fd
 
 
-def launch_command(spec: SandboxSpec, folder: str, cgroup_procs: list[str]) -> tuple[list[str], tuple[int, ...]]:
+def launch_command(
+    spec: SandboxSpec, folder: str, cgroup_procs: list[str]
+) -> tuple[list[str], tuple[int, ...]]:
     """``(command, fds)``: join the submission's cgroups, then become bubblewrap.
 
     A shell writes its own pid into each ``cgroup.procs`` before ``exec``, so bubblewrap and
@@ -231,6 +261,17 @@ def launch_command(spec: SandboxSpec, folder: str, cgroup_procs: list[str]) -> t
     fds.insert(0, private_fd(b"".join(arg.encode() + b"\0" for arg in options), folder))
     bwrap = shutil.which("bwrap") or "bwrap"
     join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 111; shift; n=$((n-1)); done; exec "$@"'
-    command = ["/bin/sh", "-c", join, "sh", str(len(cgroup_procs)), *cgroup_procs,
-               bwrap, "--args", str(fds[0]), "--", *sandboxed_command(spec)]
+    command = [
+        "/bin/sh",
+        "-c",
+        join,
+        "sh",
+        str(len(cgroup_procs)),
+        *cgroup_procs,
+        bwrap,
+        "--args",
+        str(fds[0]),
+        "--",
+        *sandboxed_command(spec),
+    ]
     return command, tuple(fds)

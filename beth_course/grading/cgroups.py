@@ -73,7 +73,7 @@ class Cgroup:
     cpu_dir: Path | None = None
 
     @classmethod
-    def create(cls, memory: int, processes: int, cpus: float = 0) -> "Cgroup | None":
+    def create(cls, memory: int, processes: int, cpus: float = 0) -> Cgroup | None:
         """A new group with these limits (``cpus``: CPU time per wall second, 0 for no cap),
         or ``None`` where this machine cannot make one."""
         if os.geteuid() != 0:
@@ -91,10 +91,12 @@ class Cgroup:
         return None
 
     @classmethod
-    def _create_v2(cls, root: Path, name: str, memory: int, processes: int, cpus: float) -> "Cgroup":
+    def _create_v2(cls, root: Path, name: str, memory: int, processes: int, cpus: float) -> Cgroup:
         parent = root / PARENT
         parent.mkdir(exist_ok=True)
-        wanted = "+memory +pids" + (" +cpu" if "cpu" in (root / "cgroup.controllers").read_text().split() else "")
+        wanted = "+memory +pids" + (
+            " +cpu" if "cpu" in (root / "cgroup.controllers").read_text().split() else ""
+        )
         _write(root / "cgroup.subtree_control", wanted)
         _write(parent / "cgroup.subtree_control", wanted)
         group = parent / name
@@ -108,8 +110,9 @@ class Cgroup:
         return cls(2, group, group, group)
 
     @classmethod
-    def _create_v1(cls, roots: dict[str, Path], name: str, memory: int, processes: int,
-                   cpus: float) -> "Cgroup":
+    def _create_v1(
+        cls, roots: dict[str, Path], name: str, memory: int, processes: int, cpus: float
+    ) -> Cgroup:
         mem = roots["memory"] / PARENT / name
         pids = roots["pids"] / PARENT / name
         mem.mkdir(parents=True)

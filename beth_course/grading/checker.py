@@ -67,8 +67,16 @@ def free_names(tree: ast.AST) -> set[str]:
     return read - bound_names(tree) - _BUILTINS
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 
 def _top_level_names(node: ast.AST, ctx: type) -> set[str]:
@@ -168,7 +176,8 @@ def _error(exc: BaseException, filename: str) -> dict:
         "output_type": "error",
         "ename": type(exc).__name__,
         "evalue": message,
-        "traceback": ["Traceback (most recent call last):"] + [_short(line.rstrip("\n")) for line in lines],
+        "traceback": ["Traceback (most recent call last):"]
+        + [_short(line.rstrip("\n")) for line in lines],
     }
 
 
@@ -182,8 +191,12 @@ def _short(text: str) -> str:
 def _result(value) -> dict:
     from IPython.lib.pretty import pretty
 
-    return {"output_type": "execute_result", "execution_count": None, "metadata": {},
-            "data": {"text/plain": _short(pretty(value, max_seq_length=1000))}}
+    return {
+        "output_type": "execute_result",
+        "execution_count": None,
+        "metadata": {},
+        "data": {"text/plain": _short(pretty(value, max_seq_length=1000))},
+    }
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -201,7 +214,11 @@ def execute(code: str, namespace: dict, filename: str) -> list[dict]:
     try:
         tree = ast.parse(code, filename)
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            warnings.catch_warnings(),
+        ):
             warnings.showwarning = _show_warning
             exec(compile(tree, filename, "exec"), namespace)
             value = None
@@ -232,7 +249,7 @@ class StudentError(Exception):
 class StudentFunction:
     """A function of the student's notebook: called through the grader, data in and out."""
 
-    def __init__(self, name: str, channel: "Channel"):
+    def __init__(self, name: str, channel: Channel):
         self.__name__ = self.name = name
         self._channel = channel
 
@@ -314,9 +331,20 @@ class Checker:
 
 # Modules a checker needs whatever the notebook: loaded once by the server (see serve()).
 PRELOAD = (
-    "numpy", "pandas", "pyarrow", "pyarrow.ipc", "skops.io", "sklearn.ensemble", "sklearn.tree",
-    "sklearn.manifold", "sklearn.preprocessing", "sklearn.metrics", "matplotlib.figure",
-    "matplotlib.patches", "matplotlib.pyplot", "IPython.lib.pretty",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pyarrow.ipc",
+    "skops.io",
+    "sklearn.ensemble",
+    "sklearn.tree",
+    "sklearn.manifold",
+    "sklearn.preprocessing",
+    "sklearn.metrics",
+    "matplotlib.figure",
+    "matplotlib.patches",
+    "matplotlib.pyplot",
+    "IPython.lib.pretty",
 )
 
 

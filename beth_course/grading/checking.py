@@ -40,22 +40,39 @@ class CheckerSpec:
 
 
 def error_output(ename: str, evalue: str) -> dict:
-    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+    return {
+        "output_type": "error",
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": [f"{ename}: {evalue}"],
+    }
 
 
 def _launch(spec: CheckerSpec, run_dir: str, argv: list[str], stdin, stdout, tail: OutputTail):
     """Start ``python -I -m beth_course.grading.checker ARGV`` as ``spec`` says."""
     python = [sys.executable, "-I", "-m", "beth_course.grading.checker", *argv]
     if spec.sandboxed:
-        sandbox = bwrap.SandboxSpec(command=python, uid=spec.uid, limits=spec.limits,
-                                    env=spec.env, inputs=spec.inputs, writable=spec.writable)
+        sandbox = bwrap.SandboxSpec(
+            command=python,
+            uid=spec.uid,
+            limits=spec.limits,
+            env=spec.env,
+            inputs=spec.inputs,
+            writable=spec.writable,
+        )
         command, fds = bwrap.launch_command(sandbox, run_dir, [])
         options = {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": fds}
     else:
         command, options = python, {"env": {**os.environ, **spec.env}, "cwd": spec.cwd or run_dir}
     try:
-        return subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=tail.write_fd,
-                                start_new_session=True, **options)
+        return subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=tail.write_fd,
+            start_new_session=True,
+            **options,
+        )
     finally:
         for fd in options.get("pass_fds", ()):
             os.close(fd)
@@ -78,7 +95,9 @@ class CheckerServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = ["serve", str(spec.limits.message), *preload]
         try:
-            self.process = _launch(spec, run_dir, argv, theirs.fileno(), subprocess.DEVNULL, self.tail)
+            self.process = _launch(
+                spec, run_dir, argv, theirs.fileno(), subprocess.DEVNULL, self.tail
+            )
         finally:
             theirs.close()
         self.control = ours
@@ -113,8 +132,11 @@ class CheckerServer:
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            socket.send_fds(self.control, [json.dumps({"op": "fork", "lifetime": lifetime}).encode()],
-                            [theirs.fileno()])
+            socket.send_fds(
+                self.control,
+                [json.dumps({"op": "fork", "lifetime": lifetime}).encode()],
+                [theirs.fileno()],
+            )
             if not self.control.recv(4096):
                 raise OSError("the checker server stopped")
         except OSError:
@@ -137,8 +159,9 @@ class CheckerProcess:
     """One notebook's checker (module docstring): forked by ``server`` when given, else a
     process of its own."""
 
-    def __init__(self, spec: CheckerSpec, run_dir: str, server: CheckerServer | None = None,
-                 cgroup=None):
+    def __init__(
+        self, spec: CheckerSpec, run_dir: str, server: CheckerServer | None = None, cgroup=None
+    ):
         self.spec, self.run_dir, self.server, self.cgroup = spec, run_dir, server, cgroup
         self.tail = server.tail if server else OutputTail()
         self.process: subprocess.Popen | None = None
@@ -149,7 +172,9 @@ class CheckerProcess:
     def start(self) -> None:
         try:
             if self.server is not None:
-                self._read = self._write = self.server.spawn(self.spec.limits.submission_timeout + 600)
+                self._read = self._write = self.server.spawn(
+                    self.spec.limits.submission_timeout + 600
+                )
                 self._join_cgroup()
             else:
                 self._start_process()
@@ -174,8 +199,14 @@ class CheckerProcess:
     def _start_process(self) -> None:
         to_child, from_child = os.pipe(), os.pipe()
         try:
-            self.process = _launch(self.spec, self.run_dir, [str(self.spec.limits.message)],
-                                   to_child[0], from_child[1], self.tail)
+            self.process = _launch(
+                self.spec,
+                self.run_dir,
+                [str(self.spec.limits.message)],
+                to_child[0],
+                from_child[1],
+                self.tail,
+            )
         finally:
             os.close(to_child[0])
             os.close(from_child[1])
@@ -185,8 +216,11 @@ class CheckerProcess:
         """Tell the checker the names the locked cells bind (never read from the student)."""
         if not self.failure:
             try:
-                protocol.send(self._write, {"op": "reserve", "names": sorted(names)},
-                              deadline=time.monotonic() + 30)
+                protocol.send(
+                    self._write,
+                    {"op": "reserve", "names": sorted(names)},
+                    deadline=time.monotonic() + 30,
+                )
             except (OSError, protocol.ProtocolError) as exc:
                 self._fail(f"the grader's checker failed: {exc}")
 
@@ -204,7 +238,9 @@ class CheckerProcess:
                     return _clean_outputs(message.get("outputs"))
                 if op == "need":
                     names = [str(n) for n in message.get("names", [])][:1000]
-                    protocol.send(self._write, {"op": "values"}, self._fetch(bridge, names), deadline)
+                    protocol.send(
+                        self._write, {"op": "values"}, self._fetch(bridge, names), deadline
+                    )
                 elif op == "call":
                     self._relay_call(bridge, str(message.get("name", "")), blob, deadline)
                 else:
@@ -225,7 +261,9 @@ class CheckerProcess:
         try:
             result = bridge.call(name, blob)
         except Exception as exc:  # the kernel did not answer: the call fails, with why
-            protocol.send(self._write, {"op": "returned", "error": str(exc)[:500]}, deadline=deadline)
+            protocol.send(
+                self._write, {"op": "returned", "error": str(exc)[:500]}, deadline=deadline
+            )
             return
         protocol.send(self._write, {"op": "returned"}, result, deadline)
 
@@ -259,16 +297,32 @@ def _clean_outputs(outputs) -> list[dict]:
             continue
         kind = out["output_type"]
         if kind == "stream":
-            clean.append({"output_type": kind, "name": "stderr" if out.get("name") == "stderr" else "stdout",
-                          "text": str(out.get("text", ""))})
+            clean.append(
+                {
+                    "output_type": kind,
+                    "name": "stderr" if out.get("name") == "stderr" else "stdout",
+                    "text": str(out.get("text", "")),
+                }
+            )
         elif kind == "error":
-            clean.append({"output_type": kind, "ename": str(out.get("ename", "Error")),
-                          "evalue": str(out.get("evalue", "")),
-                          "traceback": [str(t) for t in out.get("traceback", [])][:200]})
+            clean.append(
+                {
+                    "output_type": kind,
+                    "ename": str(out.get("ename", "Error")),
+                    "evalue": str(out.get("evalue", "")),
+                    "traceback": [str(t) for t in out.get("traceback", [])][:200],
+                }
+            )
         else:
             text = str(out.get("data", {}).get("text/plain", ""))
-            clean.append({"output_type": kind, "execution_count": None, "metadata": {},
-                          "data": {"text/plain": text}})
+            clean.append(
+                {
+                    "output_type": kind,
+                    "execution_count": None,
+                    "metadata": {},
+                    "data": {"text/plain": text},
+                }
+            )
     return clean
 
 

@@ -82,14 +82,19 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 def _scores_zero(out) -> bool:
     """Whether nbgrader gives a test cell 0 for this output (an error, or text on stderr)."""
     return out.get("output_type") == "error" or (
-        out.get("output_type") == "stream" and out.get("name") == "stderr")
+        out.get("output_type") == "stream" and out.get("name") == "stderr"
+    )
 
 
 def _shortened(out) -> NotebookNode:
     note = " ... (not kept: over the grader's output limit)"
     if out.get("output_type") == "error":
-        return _error(str(out.get("ename", "Error"))[:200], str(out.get("evalue", ""))[:1000] + note)
-    return from_dict({"output_type": "stream", "name": "stderr", "text": str(out.get("text", ""))[:1000] + note})
+        return _error(
+            str(out.get("ename", "Error"))[:200], str(out.get("evalue", ""))[:1000] + note
+        )
+    return from_dict(
+        {"output_type": "stream", "name": "stderr", "text": str(out.get("text", ""))[:1000] + note}
+    )
 
 
 def output_size(out) -> int:
@@ -147,8 +152,11 @@ class GuardedExecute(Execute):
             return cell, resources
         remaining = self._deadline - time.monotonic()
         if remaining <= 1:
-            self._halt("timeout", f"the notebook used up its {self.submission_timeout} s time "
-                       "budget; later cells were not run")
+            self._halt(
+                "timeout",
+                f"the notebook used up its {self.submission_timeout} s time "
+                "budget; later cells were not run",
+            )
             cell.outputs = [_error("NotRun", self._halted)]
             return cell, resources
         self.timeout = int(min(self._cell_timeout, remaining))
@@ -243,8 +251,14 @@ class GuardedExecute(Execute):
 
     async def _async_expression(self, expression: str, timeout: float) -> str:
         """Evaluate ``expression`` as a user expression in the kernel; its text/plain."""
-        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
-                                 user_expressions={"v": expression}, stop_on_error=False)
+        msg_id = self.kc.execute(
+            "",
+            silent=True,
+            store_history=False,
+            allow_stdin=False,
+            user_expressions={"v": expression},
+            stop_on_error=False,
+        )
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -258,7 +272,9 @@ class GuardedExecute(Execute):
                 break
         result = reply.get("content", {}).get("user_expressions", {}).get("v", {})
         if result.get("status") != "ok":
-            raise RuntimeError(f"{result.get('ename', 'error')}: {str(result.get('evalue', ''))[:300]}")
+            raise RuntimeError(
+                f"{result.get('ename', 'error')}: {str(result.get('evalue', ''))[:300]}"
+            )
         return str(result.get("data", {}).get("text/plain", ""))
 
     # -- output caps -----------------------------------------------------------------------
@@ -280,9 +296,16 @@ class GuardedExecute(Execute):
                 outs.append(_shortened(out))
                 return True
             if not self._output_bytes.get(f"noted-{cell_index}"):
-                outs.append(from_dict({"output_type": "stream", "name": "stdout", "text":
-                    f"[output not kept: over the grader's limit of {self.cell_output:,} bytes "
-                    f"per cell or {self.notebook_output:,} per notebook]\n"}))
+                outs.append(
+                    from_dict(
+                        {
+                            "output_type": "stream",
+                            "name": "stdout",
+                            "text": f"[output not kept: over the grader's limit of {self.cell_output:,} bytes "
+                            f"per cell or {self.notebook_output:,} per notebook]\n",
+                        }
+                    )
+                )
                 self._output_bytes[f"noted-{cell_index}"] = 1
             return False
         outs.append(out)
@@ -328,8 +351,10 @@ class GuardedExecute(Execute):
         """``(status, reason)`` for a kernel that died while running ``cell``."""
         name = cell_name(cell) if cell is not None else "start-up"
         if getattr(self.km, "memory_exceeded", lambda: False)():
-            return "memory", (f"the submission's processes together used more than its memory "
-                              f"limit while running {name}; later cells were not run")
+            return "memory", (
+                f"the submission's processes together used more than its memory "
+                f"limit while running {name}; later cells were not run"
+            )
         code = None
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         if process is not None:
@@ -342,7 +367,12 @@ class GuardedExecute(Execute):
                 24: " (the CPU-time limit of the sandbox was reached)",
                 11: " (segmentation fault)",
             }.get(signo, f" (exit status {code})")
-        return "kernel_died", f"the kernel died while running {name}{hint}; later cells were not run"
+        return (
+            "kernel_died",
+            f"the kernel died while running {name}{hint}; later cells were not run",
+        )
 
     def _memory_reason(self, cell) -> str:
-        return f"MemoryError in {cell_name(cell)}: the submission reached the sandbox's memory limit"
+        return (
+            f"MemoryError in {cell_name(cell)}: the submission reached the sandbox's memory limit"
+        )

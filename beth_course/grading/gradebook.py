@@ -80,7 +80,11 @@ def read_results(db_url: str, assignment: str, student: str) -> dict:
                 )
             for comment in notebook.comments:
                 out["comments"].append(
-                    {"notebook": notebook.name, "cell": comment.name, "auto_comment": comment.auto_comment}
+                    {
+                        "notebook": notebook.name,
+                        "cell": comment.name,
+                        "auto_comment": comment.auto_comment,
+                    }
                 )
         return out
 
@@ -173,8 +177,10 @@ def needs_hand_grading(grade, same_submission: bool) -> bool:
 def _graded_sha(gb, assignment: str, student: str) -> str | None:
     """The hash of the submission last graded for ``student`` (None if never graded)."""
     row = gb.db.execute(
-        text(f"SELECT submission_sha256 FROM {STATUS_TABLE} "
-             "WHERE student = :student AND assignment = :assignment"),
+        text(
+            f"SELECT submission_sha256 FROM {STATUS_TABLE} "
+            "WHERE student = :student AND assignment = :assignment"
+        ),
         {"student": student, "assignment": assignment},
     ).fetchone()
     return row[0] if row else None

@@ -175,8 +175,13 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, box.uid, box.uid)
         folder = self._launch_args.get("cwd") or os.getcwd()
         spec = bwrap.SandboxSpec(
-            command=cmd, uid=box.uid, limits=box.limits, env=box.env, inputs=input_files(folder),
-            readonly=[self.connection_file], writable=[os.path.dirname(self.ip), *box.writable],
+            command=cmd,
+            uid=box.uid,
+            limits=box.limits,
+            env=box.env,
+            inputs=input_files(folder),
+            readonly=[self.connection_file],
+            writable=[os.path.dirname(self.ip), *box.writable],
         )
         procs = self.cgroup.procs_files if self.cgroup else []
         command, self._fds = bwrap.launch_command(spec, box.run_dir, procs)

@@ -55,9 +55,9 @@ class BethSandbox(Configurable):
     max_cell_output = Unicode(
         "4M", help="Bytes of output one cell may keep; the rest is replaced by a note."
     ).tag(config=True)
-    max_notebook_output = Unicode(
-        "32M", help="Bytes of output a whole notebook may keep."
-    ).tag(config=True)
+    max_notebook_output = Unicode("32M", help="Bytes of output a whole notebook may keep.").tag(
+        config=True
+    )
     max_message = Unicode(
         "256M",
         help="Largest single message the grader accepts from a kernel (a value sent to the "
@@ -94,7 +94,7 @@ class Limits:
     cpus: float = 1.0
 
     @classmethod
-    def from_config(cls, config) -> "Limits":
+    def from_config(cls, config) -> Limits:
         s = BethSandbox(config=config)
         return cls(
             memory=parse_size(s.memory_limit),

@@ -27,10 +27,9 @@ import copy
 
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell
-from traitlets import Dict
-
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Dict
 
 from .status import STATUS_KEY
 
@@ -156,7 +155,9 @@ class RestoreCells(NbGraderPreprocessor):
                 start = next(i for i, c in enumerate(cells) if _grade_id(c) == anchor) + 1
             # After the student's own cells that follow the anchor, before the next known
             # cell: where the assignment had it, relative to what the student kept.
-            at = next((i for i in range(start, len(cells)) if _grade_id(cells[i]) in present), len(cells))
+            at = next(
+                (i for i in range(start, len(cells)) if _grade_id(cells[i]) in present), len(cells)
+            )
             cells.insert(at, self._with_id(originals[gid], None, nb, used=cells))
             present.add(gid)
             changes.append(f"{gid} was missing and was put back")
@@ -212,8 +213,10 @@ class RestoreCells(NbGraderPreprocessor):
         """
         meta = original.metadata["nbgrader"]
         if cell.cell_type != original.cell_type or cell.metadata.get("nbgrader") != meta:
-            if any(cell.metadata.get("nbgrader", {}).get(k) != meta.get(k)
-                   for k in ("grade", "solution", "locked", "points", "task")):
+            if any(
+                cell.metadata.get("nbgrader", {}).get(k) != meta.get(k)
+                for k in ("grade", "solution", "locked", "points", "task")
+            ):
                 changes.append(f"{_grade_id(original)}'s flags were edited and were restored")
             answer = self._with_id(original, cell.get("id"), nb)
             answer.source = cell.source

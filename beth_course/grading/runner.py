@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import notebooks
-from ..files import regular_files
 from ..course import Course, CourseError, use_this_environment
-from ..roster import record_download
+from ..files import regular_files
 from ..late import Penalties, submitted_at
+from ..roster import record_download
 from . import gradebook
 from .bwrap import bwrap_status
 from .limits import Limits
@@ -135,10 +135,14 @@ def uses_umap(course: Course) -> bool:
     import re
 
     pattern = re.compile(r"^\s*(import umap|from umap\b)", re.MULTILINE)
-    return any(cell.cell_type == "code" and pattern.search(cell.source) for cell in _source_cells(course))
+    return any(
+        cell.cell_type == "code" and pattern.search(cell.source) for cell in _source_cells(course)
+    )
 
 
-def build_tasks(course: Course, students: list[str], sandbox: bool, local: bool) -> list[GradingTask]:
+def build_tasks(
+    course: Course, students: list[str], sandbox: bool, local: bool
+) -> list[GradingTask]:
     config = course.config()
     large = umap_sample_size(course) >= LARGE_UMAP_ROWS
     warm = uses_umap(course)
@@ -349,7 +353,9 @@ def _dask_client(address: str, out, large: bool | None):
     try:
         from distributed import Client
     except ImportError as exc:
-        raise CourseError("--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'") from exc
+        raise CourseError(
+            "--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'"
+        ) from exc
     try:
         client = Client(address, timeout="30s")
     except OSError as exc:
@@ -369,8 +375,13 @@ def _run_dask(client, tasks: list[GradingTask], sources: dict[str, bytes], finis
 
     shared = client.scatter(sources, broadcast=True)
     futures = {
-        client.submit(grade_submission, task, shared, pure=False,
-                      key=f"grade-{task.student}-{uuid.uuid4().hex[:8]}"): task
+        client.submit(
+            grade_submission,
+            task,
+            shared,
+            pure=False,
+            key=f"grade-{task.student}-{uuid.uuid4().hex[:8]}",
+        ): task
         for task in tasks
     }
     for future in as_completed(futures):

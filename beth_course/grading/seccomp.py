@@ -24,10 +24,28 @@ _X32_BIT = 0x40000000
 
 # (audit arch, {name: number}) per machine
 _ARCHES = {
-    "x86_64": (0xC000003E, {"add_key": 248, "request_key": 249, "keyctl": 250,
-                           "perf_event_open": 298, "bpf": 321, "userfaultfd": 323}),
-    "aarch64": (0xC00000B7, {"add_key": 217, "request_key": 218, "keyctl": 219,
-                            "perf_event_open": 241, "bpf": 280, "userfaultfd": 282}),
+    "x86_64": (
+        0xC000003E,
+        {
+            "add_key": 248,
+            "request_key": 249,
+            "keyctl": 250,
+            "perf_event_open": 298,
+            "bpf": 321,
+            "userfaultfd": 323,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {
+            "add_key": 217,
+            "request_key": 218,
+            "keyctl": 219,
+            "perf_event_open": 241,
+            "bpf": 280,
+            "userfaultfd": 282,
+        },
+    ),
 }
 DENIED = ("add_key", "request_key", "keyctl", "perf_event_open", "bpf", "userfaultfd")
 
@@ -45,10 +63,10 @@ def program(machine: str | None = None) -> bytes | None:
     calls = [numbers[name] for name in DENIED]
     deny_at = 6 + len(calls)  # index of the final "deny": after 5 checks, one per call, "allow"
     ops = [
-        _op(_LD_W_ABS, 4),                    # seccomp_data.arch
-        _op(_JEQ, audit, 1, 0),               # our ABI: go on; any other: deny
+        _op(_LD_W_ABS, 4),  # seccomp_data.arch
+        _op(_JEQ, audit, 1, 0),  # our ABI: go on; any other: deny
         _op(_RET, _DENY),
-        _op(_LD_W_ABS, 0),                    # seccomp_data.nr
+        _op(_LD_W_ABS, 0),  # seccomp_data.nr
         _op(_JGE, _X32_BIT, deny_at - 5, 0),  # x32 numbers
     ]
     for i, number in enumerate(calls):

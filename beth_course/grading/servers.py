@@ -32,15 +32,20 @@ def process_slot(uid_base: int) -> Slot:
 
 
 def _key(sources: dict[str, bytes], spec: CheckerSpec, preload: list[str]) -> str:
-    digest = hashlib.sha256(repr((sorted(spec.env.items()), spec.uid, spec.sandboxed,
-                                  spec.limits, preload)).encode())
+    digest = hashlib.sha256(
+        repr((sorted(spec.env.items()), spec.uid, spec.sandboxed, spec.limits, preload)).encode()
+    )
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name] + b"\0")
     return digest.hexdigest()
 
 
-def checker_server(sources: dict[str, bytes], spec: CheckerSpec, preload: list[str],
-                   matplotlib_cache: str | None = None) -> CheckerServer:
+def checker_server(
+    sources: dict[str, bytes],
+    spec: CheckerSpec,
+    preload: list[str],
+    matplotlib_cache: str | None = None,
+) -> CheckerServer:
     """A running checker server for these input files and settings (started if needed).
 
     The server's copies of the input files (and of matplotlib's font cache) live in a folder

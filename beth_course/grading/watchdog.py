@@ -26,7 +26,7 @@ class MemoryWatchdog:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beth-memory-watchdog", daemon=True)
 
-    def start(self) -> "MemoryWatchdog":
+    def start(self) -> MemoryWatchdog:
         self._thread.start()
         return self
 

@@ -74,7 +74,9 @@ class _Writer:
 def encode(values: dict[str, object], callables: bool = True) -> bytes:
     """A container holding ``values`` by name (see the module docstring)."""
     writer = _Writer()
-    header = {"values": {name: _node(value, writer, 0, callables, name) for name, value in values.items()}}
+    header = {
+        "values": {name: _node(value, writer, 0, callables, name) for name, value in values.items()}
+    }
     head = json.dumps(header, allow_nan=False).encode()
     return MAGIC + struct.pack("<Q", len(head)) + head + writer.parts.getvalue()
 
@@ -113,8 +115,12 @@ def _encode_value(value, w: _Writer, depth: int, callables: bool, name: str):
         items = [_node(v, w, depth + 1, False) for v in value]
         return items if type(value) is list else {"$" + type(value).__name__: items}
     if type(value) is dict:
-        return {"$dict": [[_node(k, w, depth + 1, False), _node(v, w, depth + 1, False)]
-                          for k, v in value.items()]}
+        return {
+            "$dict": [
+                [_node(k, w, depth + 1, False), _node(v, w, depth + 1, False)]
+                for k, v in value.items()
+            ]
+        }
     special = _encode_special(value, w, depth)
     if special is not None:
         return special
@@ -151,13 +157,22 @@ def _encode_umap(value, w: _Writer) -> dict:
 
     graph = value.graph_.tocsr()
     parts = {}
-    for key, array in (("embedding", value.embedding_), ("data", graph.data),
-                       ("indices", graph.indices), ("indptr", graph.indptr)):
+    for key, array in (
+        ("embedding", value.embedding_),
+        ("data", graph.data),
+        ("indices", graph.indices),
+        ("indptr", graph.indptr),
+    ):
         buffer = _io.BytesIO()
         np.save(buffer, np.asarray(array), allow_pickle=False)
         parts[key] = w.part(buffer.getvalue())
-    return {"$umap": {**parts, "shape": [int(n) for n in graph.shape],
-                      "n_neighbors": int(value.n_neighbors)}}
+    return {
+        "$umap": {
+            **parts,
+            "shape": [int(n) for n in graph.shape],
+            "n_neighbors": int(value.n_neighbors),
+        }
+    }
 
 
 def _encode_numpy(value, w: _Writer, depth: int):
@@ -166,8 +181,12 @@ def _encode_numpy(value, w: _Writer, depth: int):
     if isinstance(value, np.ndarray) and value.dtype == object:
         flat = value.ravel()
         if flat.size and all(_is_axes(a) for a in flat):
-            return {"$axes_array": {"shape": list(value.shape),
-                                    "items": [{"$axes": _axes_summary(a)} for a in flat]}}
+            return {
+                "$axes_array": {
+                    "shape": list(value.shape),
+                    "items": [{"$axes": _axes_summary(a)} for a in flat],
+                }
+            }
         raise Unsupported("a numpy array of Python objects")
     if isinstance(value, (np.ndarray, np.generic)):
         buffer = io.BytesIO()
@@ -181,7 +200,10 @@ def _encode_pandas(value, w: _Writer):
     import pyarrow as pa
 
     if isinstance(value, pd.Series):
-        frame, kind = value.to_frame(name=value.name if value.name is not None else "__series__"), "series"
+        frame, kind = (
+            value.to_frame(name=value.name if value.name is not None else "__series__"),
+            "series",
+        )
     elif isinstance(value, pd.DataFrame):
         frame, kind = value, "frame"
     elif isinstance(value, pd.Index):
@@ -212,18 +234,34 @@ def _axes_summary(ax) -> dict:
     for patch in ax.patches[:MAX_AXES_ITEMS]:
         box = patch.get_bbox() if not hasattr(patch, "get_height") else None
         if box is None:
-            patches.append([float(patch.get_x()), float(patch.get_y()),
-                            float(patch.get_width()), float(patch.get_height())])
+            patches.append(
+                [
+                    float(patch.get_x()),
+                    float(patch.get_y()),
+                    float(patch.get_width()),
+                    float(patch.get_height()),
+                ]
+            )
         else:
             patches.append([float(box.x0), float(box.y0), float(box.width), float(box.height)])
-    lines = [np.asarray(line.get_xydata(), dtype=float)[:MAX_AXES_ITEMS].tolist()
-             for line in ax.get_lines()[:100]]
-    points = [np.asarray(c.get_offsets(), dtype=float)[:MAX_AXES_ITEMS].tolist()
-              for c in ax.collections[:100] if hasattr(c, "get_offsets")]
+    lines = [
+        np.asarray(line.get_xydata(), dtype=float)[:MAX_AXES_ITEMS].tolist()
+        for line in ax.get_lines()[:100]
+    ]
+    points = [
+        np.asarray(c.get_offsets(), dtype=float)[:MAX_AXES_ITEMS].tolist()
+        for c in ax.collections[:100]
+        if hasattr(c, "get_offsets")
+    ]
     return {
-        "title": str(ax.get_title()), "xlabel": str(ax.get_xlabel()), "ylabel": str(ax.get_ylabel()),
-        "xlim": [float(v) for v in ax.get_xlim()], "ylim": [float(v) for v in ax.get_ylim()],
-        "patches": patches, "lines": lines, "points": points,
+        "title": str(ax.get_title()),
+        "xlabel": str(ax.get_xlabel()),
+        "ylabel": str(ax.get_ylabel()),
+        "xlim": [float(v) for v in ax.get_xlim()],
+        "ylim": [float(v) for v in ax.get_ylim()],
+        "patches": patches,
+        "lines": lines,
+        "points": points,
     }
 
 
@@ -245,7 +283,9 @@ class Unreadable:
     """Stands in for a value that could not be passed as data; every use fails, saying why."""
 
     def __init__(self, name: str, kind: str, why: str):
-        object.__setattr__(self, "_message", f"{name} ({kind}) could not be passed to the grader: {why}")
+        object.__setattr__(
+            self, "_message", f"{name} ({kind}) could not be passed to the grader: {why}"
+        )
 
     def __repr__(self) -> str:
         return f"<{object.__getattribute__(self, '_message')}>"
@@ -290,8 +330,10 @@ def decode(data: bytes, on_callable=None) -> dict[str, object]:
     are :class:`Unreadable`.
     """
     header, parts = split(data)
-    return {str(name): _safely(node, parts, str(name), on_callable)
-            for name, node in header["values"].items()}
+    return {
+        str(name): _safely(node, parts, str(name), on_callable)
+        for name, node in header["values"].items()
+    }
 
 
 def _safely(node, parts, name: str, on_callable):
@@ -303,8 +345,12 @@ def _safely(node, parts, name: str, on_callable):
 
 
 def _part(parts: memoryview, ref) -> bytes:
-    if (not isinstance(ref, list) or len(ref) != 2
-            or not all(type(x) is int and x >= 0 for x in ref) or sum(ref) > len(parts)):
+    if (
+        not isinstance(ref, list)
+        or len(ref) != 2
+        or not all(type(x) is int and x >= 0 for x in ref)
+        or sum(ref) > len(parts)
+    ):
         raise WireError("a part reference points outside the container")
     return bytes(parts[ref[0] : ref[0] + ref[1]])
 
@@ -383,11 +429,13 @@ def _skops(node, parts, name, _cb, _depth):
         return _well_formed(skops.io.loads(data, trusted=list(TRUSTED_TYPES)), name)
     except UntrustedTypesFoundException:  # other types: check each against the allow-list
         untrusted = skops.io.get_untrusted_types(data=data)
-    refused = [t for t in untrusted
-               if t not in TRUSTED_TYPES and not _trusted_estimator(t)]
+    refused = [t for t in untrusted if t not in TRUSTED_TYPES and not _trusted_estimator(t)]
     if refused:
-        return Unreadable(name, str(node.get("type"))[:200],
-                          f"it holds types the grader does not load: {', '.join(refused)[:300]}")
+        return Unreadable(
+            name,
+            str(node.get("type"))[:200],
+            f"it holds types the grader does not load: {', '.join(refused)[:300]}",
+        )
     return _well_formed(skops.io.loads(data, trusted=untrusted), name)
 
 
@@ -410,7 +458,9 @@ def _tree_problem(estimator) -> str:
     if tree is None:
         return "a tree-based model without its tree"
     n = int(tree.node_count)
-    left, right, feature = (np.asarray(a) for a in (tree.children_left, tree.children_right, tree.feature))
+    left, right, feature = (
+        np.asarray(a) for a in (tree.children_left, tree.children_right, tree.feature)
+    )
     arrays = (left, right, feature, tree.threshold, tree.n_node_samples, tree.value)
     if n < 1 or any(len(a) != n for a in arrays):
         return "its arrays do not match its node count"
@@ -423,7 +473,11 @@ def _tree_problem(estimator) -> str:
     if np.any(left[inner] >= n) or np.any(right[inner] >= n):
         return "a child is out of range"
     features = int(getattr(estimator, "n_features_in_", tree.n_features))
-    if np.any(feature[inner] < 0) or np.any(feature[inner] >= features) or tree.n_features != features:
+    if (
+        np.any(feature[inner] < 0)
+        or np.any(feature[inner] >= features)
+        or tree.n_features != features
+    ):
         return "a split uses a feature out of range"
     if not np.all(np.isfinite(np.asarray(tree.threshold)[inner])):
         return "a threshold is not a number"
@@ -479,13 +533,22 @@ def _umap(node, parts, name, _cb, _depth):
     import scipy.sparse
 
     spec = node["$umap"]
-    arrays = {key: np.load(io.BytesIO(_part(parts, spec[key])), allow_pickle=False)
-              for key in ("embedding", "data", "indices", "indptr")}
+    arrays = {
+        key: np.load(io.BytesIO(_part(parts, spec[key])), allow_pickle=False)
+        for key in ("embedding", "data", "indices", "indptr")
+    }
     shape = spec.get("shape")
-    if (type(shape) is not list or len(shape) != 2 or not all(type(n) is int and n >= 0 for n in shape)
-            or type(spec.get("n_neighbors")) is not int or arrays["embedding"].ndim != 2):
+    if (
+        type(shape) is not list
+        or len(shape) != 2
+        or not all(type(n) is int and n >= 0 for n in shape)
+        or type(spec.get("n_neighbors")) is not int
+        or arrays["embedding"].ndim != 2
+    ):
         raise WireError(f"malformed UMAP for {name}")
-    graph = scipy.sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(shape))
+    graph = scipy.sparse.csr_matrix(
+        (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(shape)
+    )
     graph.check_format(full_check=True)
     return UMAP(arrays["embedding"], graph, spec["n_neighbors"])
 
@@ -521,7 +584,11 @@ def _rows(rows, width: int) -> list[list[float]]:
         raise WireError("malformed axes data")
     out = []
     for row in rows:
-        if type(row) is not list or len(row) != width or not all(type(v) in (int, float) for v in row):
+        if (
+            type(row) is not list
+            or len(row) != width
+            or not all(type(v) in (int, float) for v in row)
+        ):
             raise WireError("malformed axes data")
         out.append([float(v) for v in row])
     return out
@@ -553,7 +620,9 @@ def _unsupported_value(node, parts, name, _cb, _depth):
 _DECODERS = {
     "$int": lambda n, p, name, cb, d: int(str(n["$int"])[:5000]),
     "$float": lambda n, p, name, cb, d: _float(n["$float"]),
-    "$complex": lambda n, p, name, cb, d: complex(_float(n["$complex"][0]), _float(n["$complex"][1])),
+    "$complex": lambda n, p, name, cb, d: complex(
+        _float(n["$complex"][0]), _float(n["$complex"][1])
+    ),
     "$bytes": lambda n, p, name, cb, d: base64.b64decode(str(n["$bytes"]), validate=True),
     "$tuple": lambda n, p, name, cb, d: tuple(_items(n, "$tuple", p, name, d)),
     "$set": lambda n, p, name, cb, d: set(_items(n, "$set", p, name, d)),

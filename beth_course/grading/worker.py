@@ -35,7 +35,6 @@ from .limits import Limits
 from .status import STATUS_KEY
 
 
-
 def hash_files(files: dict[str, bytes]) -> str:
     """One SHA-256 over a submission's file names and contents (to skip what is graded)."""
     digest = hashlib.sha256()
@@ -97,7 +96,10 @@ def check_notebook(raw: bytes) -> tuple[str | None, bytes | None]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return "the file is JSON but not a notebook (no list of cells)", None
     if data.get("nbformat") != 4:
-        return f"the notebook is in format version {data.get('nbformat')}; only 4 can be graded", None
+        return (
+            f"the notebook is in format version {data.get('nbformat')}; only 4 can be graded",
+            None,
+        )
     try:
         nbformat.validate(data)
         return None, None
@@ -189,9 +191,12 @@ def _check_notebooks(ws: _Workspace, result: GradingResult) -> list[str]:
 def grade_submission(task: GradingTask, sources: dict[str, bytes] | None = None) -> GradingResult:
     """Grade one submission in a private temporary course folder (module docstring)."""
     started = time.monotonic()
-    result = GradingResult(student=task.student, status="error",
-                           host=f"{socket.gethostname()}:{os.getpid()}",
-                           submission_sha256=task.submission_sha256)
+    result = GradingResult(
+        student=task.student,
+        status="error",
+        host=f"{socket.gethostname()}:{os.getpid()}",
+        submission_sha256=task.submission_sha256,
+    )
     capture = _Capture()
     with tempfile.TemporaryDirectory(prefix="beth-grade-") as work:
         ws = _Workspace(Path(work) / "course", task)
@@ -203,7 +208,9 @@ def grade_submission(task: GradingTask, sources: dict[str, bytes] | None = None)
             present = [n for n in task.notebooks if (ws.submitted / f"{n}.ipynb").exists()]
             if not present:
                 result.status = "malformed"
-                result.reason = "; ".join(problems) or "the submission holds none of the assignment's notebooks"
+                result.reason = (
+                    "; ".join(problems) or "the submission holds none of the assignment's notebooks"
+                )
                 return result
             if _autograde(ws, capture, result):
                 _collect(ws, result, sources, problems)
@@ -258,13 +265,18 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
 def _failure_reason(lines: list[str], exc: Exception) -> str:
     """One readable sentence for a grading failure; the whole log stays in the result."""
     generic = ("There was an error processing", "Please see the", "Removing failed")
-    specific = [line.splitlines()[0] for line in lines
-                if line.startswith("ERROR") and not any(g in line for g in generic)]
+    specific = [
+        line.splitlines()[0]
+        for line in lines
+        if line.startswith("ERROR") and not any(g in line for g in generic)
+    ]
     parts = specific[:1] or [str(exc)]
     return " | ".join(dict.fromkeys(p.strip()[:300] for p in parts))
 
 
-def _collect(ws: _Workspace, result: GradingResult, sources: dict[str, bytes], problems: list[str]) -> None:
+def _collect(
+    ws: _Workspace, result: GradingResult, sources: dict[str, bytes], problems: list[str]
+) -> None:
     from .gradebook import read_results
 
     task = ws.task
@@ -300,8 +312,13 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgro
     """nbgrader's configuration for this grading, with our pipeline and limits."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
-        CheckCellMetadata, ClearOutput, IgnorePattern, LimitOutput, OverwriteCells,
-        OverwriteKernelspec, SaveAutoGrades,
+        CheckCellMetadata,
+        ClearOutput,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteCells,
+        OverwriteKernelspec,
+        SaveAutoGrades,
     )
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -313,13 +330,22 @@ def autograde_config(ws: _Workspace, slot, run_dir: str, cache: str | None, cgro
     config.CourseDirectory.root = str(ws.root)
     execute = _execute_class(ws, slot, run_dir, cache, cgroup)
     config.Autograde.sanitize_preprocessors = [
-        ClearOutput, RestoreCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+        ClearOutput,
+        RestoreCells,
+        OverwriteKernelspec,
+        OverwriteCells,
+        CheckCellMetadata,
     ]
     # No AssignLatePenalties: this gradebook has no hand grades, so the coordinator works
     # the penalties out in the course gradebook (beth_course.late).
     config.Autograde.autograde_preprocessors = [
-        execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-        SaveAutoGrades, CheckCellMetadata, MakeInert,
+        execute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        CheckCellMetadata,
+        MakeInert,
     ]
     config.RestoreCells.cell_orders = dict(task.cell_orders)
     config.OverwriteCells.add_missing_cells = False  # RestoreCells did it
@@ -345,12 +371,22 @@ def _execute_class(ws: _Workspace, slot, run_dir: str, cache: str | None, cgroup
         shutil.copytree(cache, private, ignore=shutil.ignore_patterns("*.lock"))
         _chown_tree(private, slot.uid, task.sandbox)
         writable.append(private)
-    box = Box(run_dir=run_dir, uid=slot.uid, limits=task.limits,
-              env=kernel_env(task.limits, writable[0] if writable else None),
-              writable=writable, sandboxed=task.sandbox, cgroup=cgroup)
+    box = Box(
+        run_dir=run_dir,
+        uid=slot.uid,
+        limits=task.limits,
+        env=kernel_env(task.limits, writable[0] if writable else None),
+        writable=writable,
+        sandboxed=task.sandbox,
+        cgroup=cgroup,
+    )
     km_class = manager_for(box)
-    checker = CheckerSpec(uid=slot.checker_uid, limits=task.limits, env=checker_env(task.limits),
-                          sandboxed=task.sandbox)
+    checker = CheckerSpec(
+        uid=slot.checker_uid,
+        limits=task.limits,
+        env=checker_env(task.limits),
+        sandboxed=task.sandbox,
+    )
     sources = {name: open(path, "rb").read() for name, path in input_files(str(ws.source)).items()}
     mpl = os.path.join(cache, "matplotlib") if cache else None
     server = checker_server(sources, checker, list(task.preload), mpl)
