@@ -6,7 +6,7 @@ PD22 ?= .venv-pandas22
 PY := $(VENV)/bin/python
 NOTEBOOK := source/beth_workshop/beth_workshop.ipynb
 
-.PHONY: demo test test-fast test-pandas22 goldens bench clean
+.PHONY: demo test test-fast test-pandas22 lint goldens bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,17 @@ $(PD22)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/beth-course demo
 
-## test: the whole suite, on pandas 3 and on pandas 2.2 (what Colab ships)
-test: $(VENV)/.installed $(PD22)/.installed
-	$(PY) -m pytest
-	$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOK)
+## test: lint and types, then the whole suite on pandas 3 (the instructor notebook's run
+## included: tests/test_notebook_runs.py), then beth_helpers and the notebook on pandas 2.2
+test: $(VENV)/.installed $(PD22)/.installed lint
+	$(PY) -m pytest -p no:cacheprovider --durations=25
 	$(MAKE) test-pandas22
+
+## lint: ruff (lint and format check) and mypy, configured in pyproject.toml
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## test-pandas22: beth_helpers and the notebook on pandas 2.2
 test-pandas22: $(PD22)/.installed

@@ -6,6 +6,7 @@ import argparse
 import logging
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .course import Course, CourseError, use_this_environment
@@ -105,7 +106,7 @@ def _mix_advice(rows: int, pct_evil: float, evil: int, benign: int) -> str:
         return n_evil <= evil and n - n_evil <= benign
 
     # No n above these bounds fits; count down to the largest that does.
-    bounds = [evil + benign]
+    bounds: list[float] = [evil + benign]
     if pct_evil > 0:
         bounds.append((evil + 0.5) / pct_evil)
     if pct_evil < 1:
@@ -317,7 +318,9 @@ def cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {
+# name: (function, help, [(flags, argparse options)])
+Option = tuple[tuple[str, ...], dict]
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, list[Option]]] = {
     "init": (
         cmd_init,
         "make a new course folder for a class: the BETH workshop, nbgrader_config.py, a "

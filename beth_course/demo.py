@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from .course import FICTIONAL_STUDENTS, Course, CourseError
+from .feedback import FeedbackReport
+from .report import ReportFiles
 
 MARKER = ".beth-course-demo"
 
@@ -40,7 +42,9 @@ def prepare(course: Course, into: Path, students: tuple[str, ...] = FICTIONAL_ST
     return Course(into, course.assignment, course.notebook)
 
 
-def run(course: Course, into: Path, workers: int | None, out=None) -> Course:
+def run(
+    course: Course, into: Path, workers: int | None, out=None
+) -> tuple[Course, FeedbackReport, ReportFiles]:
     from .feedback import generate
     from .grading.bwrap import bwrap_status
     from .grading.runner import autograde

@@ -64,7 +64,7 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
             except MissingEntry:
                 continue
             person = submission.student
-            row = dict(
+            row: dict = dict(
                 student=student,
                 name=display_name(person.first_name, person.last_name),
                 auto_score=0.0,

@@ -198,7 +198,7 @@ def _safe_image(url: str, attachments: dict) -> bool:
 
 def _tokens(source: str) -> list[dict[str, Any]]:
     """The syntax tree nbconvert's markdown filter builds for ``source``."""
-    tokens = MarkdownWithMath(renderer=None)(source)
+    tokens = MarkdownWithMath(renderer=None)(source)  # type: ignore[arg-type]  # None: a tree
     if not isinstance(tokens, list):
         raise RuntimeError(
             "nbconvert's markdown parser did not return a syntax tree: "

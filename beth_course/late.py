@@ -121,7 +121,7 @@ class Penalties:
         return {
             "none": "none, lateness is reported and nothing is taken off",
             "zero": "zero, a late notebook scores 0",
-        }.get(method, type(self.plugin).__name__)
+        }.get(str(method), type(self.plugin).__name__)
 
 
 def refresh_penalties(course: Course, penalties: Penalties | None = None) -> int:

@@ -80,13 +80,13 @@ def secret_lines(source_nb: nbformat.NotebookNode) -> dict[str, str]:
                 if len(line.strip()) >= _MIN_SECRET_CHARS:
                     secret.setdefault(line.strip(), "solution")
             continue
-        inside = False
+        inside: str | None = None
         for line in cell.source.splitlines():
             stripped = line.strip()
             if stripped in (SOLUTION_BEGIN, HIDDEN_BEGIN):
                 inside = "solution" if stripped == SOLUTION_BEGIN else "hidden test"
             elif stripped in (SOLUTION_END, HIDDEN_END):
-                inside = False
+                inside = None
             elif inside:
                 if len(stripped) >= _MIN_SECRET_CHARS:
                     secret.setdefault(stripped, inside)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import notebooks
 from .course import Course, CourseError, use_this_environment
+from .grading.bwrap import _package_dir as bwrap_package
 from .grading.checker import changed_student_names
 from .wheel import build_wheel
 
@@ -195,9 +196,7 @@ def release(course: Course, validate: bool = True) -> ReleaseReport:
     if helpers:
         from beth_helpers import __version__
 
-        build_wheel(
-            Path(__import__("beth_helpers").__file__).parent, course.folder("release"), __version__
-        )
+        build_wheel(Path(bwrap_package("beth_helpers")), course.folder("release"), __version__)
     if validate:
         _check_release(course, sources, report)
     _refuse_leaks(course)

@@ -508,7 +508,7 @@ def _kaggle_paths(folder: Path, splits: list[str], caller: str) -> dict[str, Pat
         raise FileNotFoundError(
             f"{caller}: {folder} lacks {missing}. It holds {present[:20]}. {fetch}"
         )
-    return paths
+    return {split: path for split, path in paths.items() if path is not None}
 
 
 def build_classroom_csv(

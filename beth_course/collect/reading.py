@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from .dates import FILE_MTIME, ZIP_ENTRY, zip_time
 from .limits import CollectError, Limits, size_text
@@ -67,7 +67,7 @@ class Entry:
     """Relative to the intake root, forward slashes; a zip counts as a folder."""
     size: int
     """The size the folder or zip declares (a zip may lie; :meth:`read` checks)."""
-    opener: Callable[[], BinaryIO]
+    opener: Callable[[], IO[bytes]]
     hops: tuple[Hop, ...]
     """The containers from the intake down to the file; ``path`` is their items joined."""
 
@@ -76,7 +76,7 @@ class Entry:
         return read_capped(self.opener, limit)
 
 
-def read_capped(opener: Callable[[], BinaryIO], limit: int) -> bytes:
+def read_capped(opener: Callable[[], IO[bytes]], limit: int) -> bytes:
     """At most ``limit`` bytes from ``opener()``: :class:`TooBig` if there are more."""
     with opener() as f:
         data = f.read(limit + 1)
@@ -85,7 +85,7 @@ def read_capped(opener: Callable[[], BinaryIO], limit: int) -> bytes:
     return data
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path) -> IO[bytes]:
     """``path`` opened for reading, if it is a regular file and not a link (no FIFO, device
     or link swapped in after it was listed can block or redirect the read)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

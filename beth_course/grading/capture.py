@@ -32,10 +32,10 @@ def fetch(names: list[str]) -> str:
 def call(name: str, arguments: str) -> str:
     """Call the notebook's function ``name`` with arguments sent as data; send back the
     result, or the name and message of what it raised."""
-    values = decode(base64.b64decode(arguments))
+    values: dict = decode(base64.b64decode(arguments))
     function = _namespace().get(name)
     try:
-        result = function(*values.get("args", ()), **values.get("kwargs", {}))
+        result = function(*values.get("args", ()), **values.get("kwargs", {}))  # type: ignore[misc]
     except Exception as exc:  # the student's function failing is an answer, sent as data
         return _b64(encode({"raised": [type(exc).__name__, str(exc)[:2000]]}, callables=False))
     return _b64(encode({"result": result}, callables=False))

@@ -30,6 +30,7 @@ import os
 import sys
 import traceback
 import warnings
+from typing import cast
 
 from . import protocol, wire
 
@@ -214,6 +215,7 @@ def execute(code: str, namespace: dict, filename: str) -> list[dict]:
     try:
         tree = ast.parse(code, filename)
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        last = cast("ast.Expr | None", last)
         with (
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
@@ -354,7 +356,7 @@ def _quiet_stdio() -> None:
     os.dup2(null, 0)
     os.dup2(2, 1)
     os.close(null)
-    sys.stdout = sys.__stdout__ = open(1, "w", closefd=False)
+    sys.stdout = sys.__stdout__ = open(1, "w", closefd=False)  # type: ignore[misc]
 
 
 def check(fd: int, max_blob: int) -> int:

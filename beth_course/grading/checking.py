@@ -61,9 +61,10 @@ def _launch(spec: CheckerSpec, run_dir: str, argv: list[str], stdin, stdout, tai
             writable=spec.writable,
         )
         command, fds = bwrap.launch_command(sandbox, run_dir, [])
-        options = {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": fds}
+        options: dict = {"env": bwrap.launcher_env(), "cwd": "/", "pass_fds": fds}
     else:
-        command, options = python, {"env": {**os.environ, **spec.env}, "cwd": spec.cwd or run_dir}
+        env = dict(os.environ) | spec.env
+        command, options = python, {"env": env, "cwd": spec.cwd or run_dir}
     try:
         return subprocess.Popen(
             command,
@@ -189,7 +190,7 @@ class CheckerProcess:
     def _join_cgroup(self) -> None:
         """Count the forked checker in the submission's cgroup: what it decodes is the
         submission's doing, and comes out of the submission's memory."""
-        if self.cgroup is None:
+        if self.cgroup is None or self.server is None:
             return
         fresh = self.server.newest_child()
         if fresh is None:
@@ -247,7 +248,7 @@ class CheckerProcess:
                     raise protocol.ProtocolError(f"unexpected message {op!r}")
         except (protocol.ProtocolError, OSError) as exc:
             self._fail(f"the grader's checker failed on {name}: {exc}")
-            return [error_output("GraderError", self.failure)]
+            return [error_output("GraderError", self.failure or "")]
 
     @staticmethod
     def _fetch(bridge, names: list[str]) -> bytes:

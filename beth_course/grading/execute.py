@@ -26,6 +26,7 @@ import base64
 import json
 import re
 import time
+from collections.abc import Callable
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -34,7 +35,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Float, Integer
 
 from .checker import bound_names, changed_student_names
-from .checking import error_output
+from .checking import CheckerProcess, error_output
 from .slots import kill_user_processes
 from .status import STATUS_KEY
 
@@ -115,7 +116,8 @@ class GuardedExecute(Execute):
     cell_output = Integer(4 * 2**20).tag(config=True)
     notebook_output = Integer(32 * 2**20).tag(config=True)
 
-    checker_factory = None  # set on the per-submission subclass: () -> CheckerProcess
+    # Set on the per-submission subclass (grading.worker): () -> CheckerProcess.
+    checker_factory: Callable[[], CheckerProcess] | None = None
 
     def preprocess(self, nb, resources=None, km=None):
         self._halted: str | None = None
@@ -335,7 +337,7 @@ class GuardedExecute(Execute):
             if cell.cell_type == "code" and not any(
                 o.get("output_type") == "error" for o in cell.get("outputs", [])
             ):
-                cell.outputs = [_error("NotRun", self._halted)]
+                cell.outputs = [_error("NotRun", self._halted or "")]
 
     def _kernel_answers(self) -> bool:
         """Whether the kernel replies to a kernel_info request within a few seconds."""
@@ -366,7 +368,7 @@ class GuardedExecute(Execute):
                 9: " (killed: memory exhausted or the process limit's clean-up)",
                 24: " (the CPU-time limit of the sandbox was reached)",
                 11: " (segmentation fault)",
-            }.get(signo, f" (exit status {code})")
+            }.get(signo or 0, f" (exit status {code})")
         return (
             "kernel_died",
             f"the kernel died while running {name}{hint}; later cells were not run",

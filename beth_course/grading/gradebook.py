@@ -67,7 +67,7 @@ def read_results(db_url: str, assignment: str, student: str) -> dict:
 
     with Gradebook(db_url) as gb:
         submission = gb.find_submission(assignment, student)
-        out = {"grades": [], "comments": []}
+        out: dict = {"grades": [], "comments": []}
         for notebook in submission.notebooks:
             for grade in notebook.grades:
                 out["grades"].append(

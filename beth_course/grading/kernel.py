@@ -224,7 +224,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         uid = self.box.uid if os.geteuid() == 0 and self.box.sandboxed else None
         deadline = time.monotonic() + _SOCKET_WAIT
         while not sockets_ready(self._socket_paths(), uid):
-            if self.provisioner.process.poll() is not None or time.monotonic() > deadline:
+            process = getattr(self.provisioner, "process", None)
+            if process is None or process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the kernel did not start: " + self.tail.text()[-500:])
             await asyncio.sleep(0.02)
         if uid is not None:  # the sandbox may no longer add, remove or swap entries

@@ -106,7 +106,7 @@ class RestoreCells(NbGraderPreprocessor):
         positions: dict[str, list[int]] = {}
         for index, cell in enumerate(nb.cells):
             gid = _grade_id(cell)
-            if gid in originals:
+            if gid is not None and gid in originals:
                 positions.setdefault(gid, []).append(index)
         keep = {}
         for gid, indices in positions.items():
@@ -228,7 +228,7 @@ class RestoreCells(NbGraderPreprocessor):
         """A fresh copy of ``original``, with a cell id only where the format has them."""
         cell = copy.deepcopy(original)
         if nb.get("nbformat_minor", 0) >= 5:
-            wanted = cell_id or _grade_id(original).replace("_", "-")
+            wanted = cell_id or str(_grade_id(original)).replace("_", "-")
             taken = {c.get("id") for c in used}
             while wanted in taken:
                 wanted += "-r"

@@ -339,7 +339,7 @@ def _stop_pool(pool: cf.ProcessPoolExecutor, grace: float = 30.0) -> None:
     processes = list((pool._processes or {}).values())  # noqa: SLF001 -- no public handle
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        if process.is_alive():
+        if process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for process in processes:

@@ -288,7 +288,7 @@ def _collect(
         if path.is_file():
             notebook = json.loads(path.read_text(encoding="utf-8"))
             statuses.append(notebook.get("metadata", {}).get(STATUS_KEY, {}))
-    worst = next((s for s in statuses if s.get("status", "ok") != "ok"), {})
+    worst: dict = next((s for s in statuses if s.get("status", "ok") != "ok"), {})
     result.status = "malformed" if problems and not worst else worst.get("status", "ok")
     result.reason = "; ".join(filter(None, [worst.get("reason", ""), *problems]))
     for status in statuses:
