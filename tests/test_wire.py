@@ -221,3 +221,29 @@ def test_pickled_numpy_arrays_are_not_loaded():
     head = json.dumps({"values": {"x": {"$npy": [0, len(blob)]}}}).encode()
     back = wire.decode(wire.MAGIC + struct.pack("<Q", len(head)) + head + blob)
     assert isinstance(back["x"], wire.Unreadable)
+
+
+def test_a_forest_travels_as_its_state_not_through_skops_and_predicts_the_same(monkeypatch):
+    """The usual model path is scikit-learn's own state (fast); skops is not needed for it."""
+    import skops.io
+    from sklearn.ensemble import IsolationForest
+
+    def no_skops(*args, **kwargs):
+        raise AssertionError("skops was used")
+
+    frame = pd.DataFrame(np.random.default_rng(1).normal(size=(120, 3)), columns=["a", "b", "c"])
+    model = IsolationForest(n_estimators=5, random_state=0).fit(frame)
+    monkeypatch.setattr(skops.io, "dumps", no_skops)
+    back = roundtrip(model=model)["model"]
+    assert type(back) is IsolationForest and list(back.feature_names_in_) == ["a", "b", "c"]
+    assert np.array_equal(back.predict(frame), model.predict(frame))
+
+
+def test_an_estimator_of_a_class_off_the_list_is_not_rebuilt():
+    """A forged $estimator naming something that is not a scikit-learn estimator is refused."""
+    import json
+
+    for kind in ("os.system", "subprocess.Popen", "sklearn.utils.Bunch"):
+        head = json.dumps({"values": {"m": {"$estimator": {"class": kind, "state": {}}}}}).encode()
+        back = wire.decode(wire.MAGIC + struct.pack("<Q", len(head)) + head)["m"]
+        assert isinstance(back, wire.Unreadable), kind

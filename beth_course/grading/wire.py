@@ -139,9 +139,9 @@ def _encode_special(value, w: _Writer, depth: int):
     if module.startswith("pandas"):
         return _encode_pandas(value, w)
     if module.startswith("sklearn.") and hasattr(value, "get_params"):
-        import skops.io
-
-        return {"$skops": w.part(skops.io.dumps(value)), "type": _type_name(value)}
+        return _encode_estimator(value, w, depth)
+    if _type_name(value) == "sklearn.tree._tree.Tree":
+        return _encode_tree(value, w, depth)
     if module.startswith("matplotlib") and _is_axes(value):
         return {"$axes": _axes_summary(value)}
     if module.startswith("umap") and type(value).__name__ == "UMAP":
@@ -175,11 +175,49 @@ def _encode_umap(value, w: _Writer) -> dict:
     }
 
 
+def _encode_estimator(value, w: _Writer, depth: int):
+    """A scikit-learn estimator as its class name and state (``__getstate__``), each value
+    encoded as data; skops, slower, for an estimator whose state holds anything else."""
+    state = {str(k): _node(v, w, depth + 1, False) for k, v in value.__getstate__().items()}
+    if not any(_has_unsupported(node) for node in state.values()):
+        return {"$estimator": {"class": _type_name(value), "state": state}}
+    import skops.io
+
+    return {"$skops": w.part(skops.io.dumps(value)), "type": _type_name(value)}
+
+
+def _encode_tree(tree, w: _Writer, depth: int):
+    """scikit-learn's compiled Tree: its constructor's arguments and its arrays."""
+    import numpy as np
+
+    state = tree.__getstate__()
+    return {
+        "$tree": {
+            "n_features": int(tree.n_features),
+            "n_outputs": int(tree.n_outputs),
+            "n_classes": _node(np.asarray(tree.n_classes, dtype=np.intp), w, depth + 1, False),
+            "state": {str(k): _node(v, w, depth + 1, False) for k, v in state.items()},
+        }
+    }
+
+
+def _has_unsupported(node) -> bool:
+    if type(node) is list:
+        return any(_has_unsupported(n) for n in node)
+    if type(node) is not dict:
+        return False
+    if "$unsupported" in node:
+        return True
+    return any(_has_unsupported(n) for n in node.values())
+
+
 def _encode_numpy(value, w: _Writer, depth: int):
     import numpy as np
 
     if isinstance(value, np.ndarray) and value.dtype == object:
         flat = value.ravel()
+        if flat.size and all(type(a) is str for a in flat):
+            return {"$strings": [str(a) for a in flat], "shape": list(value.shape)}
         if flat.size and all(_is_axes(a) for a in flat):
             return {
                 "$axes_array": {
@@ -484,6 +522,51 @@ def _tree_problem(estimator) -> str:
     return ""
 
 
+def _estimator(node, parts, name, _cb, depth):
+    """Rebuild an estimator of an allowed scikit-learn class from its state, as skops
+    does (``__new__`` then ``__setstate__``); its trees are then checked."""
+    import importlib
+
+    spec = node["$estimator"]
+    kind = spec.get("class") if type(spec) is dict else None
+    state = spec.get("state") if type(spec) is dict else None
+    if type(kind) is not str or type(state) is not dict or not _trusted_estimator(kind):
+        return Unreadable(name, str(kind)[:200], "not a scikit-learn estimator the grader loads")
+    module, _, qualname = kind.rpartition(".")
+    cls = getattr(importlib.import_module(module), qualname)
+    obj = cls.__new__(cls)
+    obj.__setstate__({str(k): _value(v, parts, name, None, depth + 1) for k, v in state.items()})
+    return _well_formed(obj, name)
+
+
+def _tree(node, parts, name, _cb, depth):
+    import numpy as np
+    from sklearn.tree._tree import Tree
+
+    spec = node["$tree"]
+    n_features, n_outputs = spec.get("n_features"), spec.get("n_outputs")
+    n_classes = np.asarray(
+        _value(spec.get("n_classes"), parts, name, None, depth + 1), dtype=np.intp
+    )
+    if type(n_features) is not int or type(n_outputs) is not int or n_classes.shape != (n_outputs,):
+        raise WireError(f"malformed tree for {name}")
+    tree = Tree(n_features, n_classes, n_outputs)
+    state = {str(k): _value(v, parts, name, None, depth + 1) for k, v in spec["state"].items()}
+    tree.__setstate__(state)
+    return tree
+
+
+def _strings(node, parts, name, _cb, _depth):
+    import numpy as np
+
+    items, shape = node["$strings"], node.get("shape")
+    if type(items) is not list or not all(type(i) is str for i in items) or type(shape) is not list:
+        raise WireError(f"malformed strings for {name}")
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out.reshape(shape)
+
+
 def _trusted_estimator(type_name: str) -> bool:
     """A scikit-learn class (by its dotted name) that is an estimator or a tree."""
     if not type_name.startswith(TRUSTED_MODULE_PREFIX):
@@ -506,10 +589,15 @@ def _axes(node, parts, name, _cb, _depth):
 
 def _axes_array(node, parts, name, _cb, depth):
     import numpy as np
+    from matplotlib.figure import Figure
 
     spec = node["$axes_array"]
     shape = spec.get("shape")
-    items = [rebuild_axes(item["$axes"]) for item in spec.get("items", [])]
+    figure = Figure()  # one figure for all of them: a figure each costs more than the axes
+    raw = spec.get("items", [])
+    if type(raw) is not list or len(raw) > 1000:
+        raise WireError(f"malformed array of axes for {name}")
+    items = [rebuild_axes(item["$axes"], figure, (len(raw), i + 1)) for i, item in enumerate(raw)]
     if type(shape) is not list or math.prod(shape) != len(items):
         raise WireError(f"malformed array of axes for {name}")
     out = np.empty(len(items), dtype=object)
@@ -553,14 +641,15 @@ def _umap(node, parts, name, _cb, _depth):
     return UMAP(arrays["embedding"], graph, spec["n_neighbors"])
 
 
-def rebuild_axes(summary: dict):
-    """A real matplotlib Axes showing what ``summary`` describes."""
+def rebuild_axes(summary: dict, figure=None, place: tuple[int, int] = (1, 1)):
+    """A real matplotlib Axes showing what ``summary`` describes (in ``figure``, as subplot
+    ``place[1]`` of a column of ``place[0]``, when given)."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     if type(summary) is not dict:
         raise WireError("malformed axes")
-    ax = Figure().add_subplot()
+    ax = (figure or Figure()).add_subplot(place[0], 1, place[1])
     ax.set_title(str(summary.get("title", "")))
     ax.set_xlabel(str(summary.get("xlabel", "")))
     ax.set_ylabel(str(summary.get("ylabel", "")))
@@ -631,6 +720,9 @@ _DECODERS = {
     "$npy": _npy,
     "$arrow": _arrow,
     "$skops": _skops,
+    "$estimator": _estimator,
+    "$tree": _tree,
+    "$strings": _strings,
     "$axes": _axes,
     "$axes_array": _axes_array,
     "$umap": _umap,
