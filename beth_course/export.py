@@ -42,7 +42,8 @@ from pathlib import Path
 from .course import Course, CourseError
 from .grading.gradebook import statuses
 from .lms_csv import Table, read_table, write_table
-from .roster import canvas_name, display_name, is_canvas_student_row, plural
+from .roster import canvas_name, display_name, is_canvas_student_row
+from .wording import count
 
 _TITLE_WITH_ID = re.compile(r"(?P<title>.*) \((?P<id>\d+)\)\Z")
 _CANVAS_STUDENT_COLUMNS = (
@@ -163,7 +164,7 @@ class ExportReport:
     def lines(self) -> list[str]:
         """A human summary: what was written, what was not and what to do, then how to import."""
         out = [
-            f"wrote {plural(len(self.written), 'grade')} into the column {self.column!r} "
+            f"wrote {count(len(self.written), 'grade')} into the column {self.column!r} "
             f"of {self.output}"
         ]
         if self.zeroed:
@@ -182,7 +183,7 @@ class ExportReport:
             )
         if self.left_as_is:
             out.append(
-                f"no graded submission here for {plural(len(self.left_as_is), 'row')} "
+                f"no graded submission here for {count(len(self.left_as_is), 'row')} "
                 "of the LMS's file (their cells left as they were): " + "; ".join(self.left_as_is)
             )
         return out + [f"next: {self.next_step}"]
@@ -198,7 +199,7 @@ def exportable(course: Course, ungraded_as_zero: bool) -> tuple[list[Grade], flo
     pending = [g.label for g in grades if g.pending and not g.failed]
     if pending and not ungraded_as_zero:
         raise CourseError(
-            f"{plural(len(pending), 'submission')} with answers not graded yet: "
+            f"{count(len(pending), 'submission')} with answers not graded yet: "
             f"{', '.join(pending)}. "
             "Grade them in formgrader and export again, or pass --ungraded-as-zero to export "
             "now with those answers counted as 0"

@@ -53,6 +53,7 @@ from pathlib import Path
 
 from .course import Course, CourseError
 from .lms_csv import Table, read_table
+from .wording import count
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +236,6 @@ def read_roster(path: Path) -> tuple[Layout, list[Row]]:
 
 
 # Matching and writing ---------------------------------------------------------------------
-def plural(n: int, word: str) -> str:
-    """``n`` and ``word``, with an s unless ``n`` is 1: ``plural(2, "row")`` is "2 rows"."""
-    return f"{n} {word}{'s' * (n != 1)}"
-
-
 @dataclass
 class RosterReport:
     """What :func:`import_roster` did with each row, and which students it did not name."""
@@ -264,8 +260,8 @@ class RosterReport:
     def lines(self) -> list[str]:
         """A human summary: what was written, then what was not and what to do."""
         out = [
-            f"read {plural(self.rows, 'row')} of a {self.layout.name} from {self.source}",
-            f"names written for {plural(len(self.named), 'student')}"
+            f"read {count(self.rows, 'row')} of a {self.layout.name} from {self.source}",
+            f"names written for {count(len(self.named), 'student')}"
             + (
                 ": "
                 + ", ".join(f"{s} ({name or 'no name given'})" for s, name in self.named.items())
@@ -275,14 +271,14 @@ class RosterReport:
         ]
         if self.unmatched:
             out.append(
-                f"no student collected here for {plural(len(self.unmatched), 'row')} "
+                f"no student collected here for {count(len(self.unmatched), 'row')} "
                 "(left out): " + "; ".join(self.unmatched)
             )
         out += [f"NOT USED, {why}" for why in self.clashes]
         if self.missing:
             out.append(
                 f"NOT NAMED, no row of {self.source} for "
-                f"{plural(len(self.missing), 'student')} here: {', '.join(self.missing)}; "
+                f"{count(len(self.missing), 'student')} here: {', '.join(self.missing)}; "
                 f"{self.layout.hint}. Nothing is guessed from names"
             )
         return out

@@ -95,7 +95,7 @@ def test_rerunning_skips_what_is_already_graded(local_class):
     """A second run grades nothing and says why; grades are unchanged."""
     course, source_of, _, again, _ = local_class
     assert again.returncode == 0, again.stderr[-2000:]
-    assert f"skipped {SIZE} already graded (--force regrades)" in again.stdout
+    assert f"nothing graded: {SIZE} submissions already graded (--force regrades)" in again.stdout
     assert len(grade_table(course)) == SIZE
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
+from ..wording import count
 
 
 @dataclass(frozen=True)
@@ -97,12 +95,12 @@ class CollectReport:
     def _written_lines(self) -> list[str]:
         where = f" from {self.intake}" if self.intake else ""
         out = [
-            f"filed {_plural(len(self.filed), 'new submission')}{where}"
+            f"filed {count(len(self.filed), 'new submission')}{where}"
             + (": " + ", ".join(self.filed) if self.filed else "")
         ]
         if self.replaced:
             out.append(
-                f"replaced {_plural(len(self.replaced), 'existing submission')} (--force): "
+                f"replaced {count(len(self.replaced), 'existing submission')} (--force): "
                 + ", ".join(self.replaced)
             )
         for student, source in self.kept.items():
