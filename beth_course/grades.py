@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TypedDict
+
 from .course import Course, CourseError
 from .grading.gradebook import statuses
 from .roster import display_name
@@ -31,7 +34,27 @@ def manual_cells(course: Course) -> set[tuple[str, str]]:
     return found
 
 
-def grade_table(course: Course, students: list[str] | None = None) -> list[dict]:
+class GradeRow(TypedDict):
+    """One student's line of :func:`grade_table` (keys checked by mypy)."""
+
+    student: str
+    name: str
+    auto_score: float
+    auto_max: float
+    manual_score: float
+    manual_max: float
+    needs_manual: bool
+    cells: dict[str, float | None]
+    status: str
+    reason: str
+    seconds: float | None
+    late_penalty: float
+    submitted_at: datetime | None
+    due_at: datetime | None
+    seconds_late: float
+
+
+def grade_table(course: Course, students: list[str] | None = None) -> list[GradeRow]:
     """Per student: id and name, autograded and manual scores, whether hand-grading is
     pending, status, and lateness.
 
@@ -63,44 +86,50 @@ def grade_table(course: Course, students: list[str] | None = None) -> list[dict]
                 submission = gb.find_submission(course.assignment, student)
             except MissingEntry:
                 continue
-            person = submission.student
-            row: dict = dict(
-                student=student,
-                name=display_name(person.first_name, person.last_name),
-                auto_score=0.0,
-                auto_max=0.0,
-                manual_score=0.0,
-                manual_max=0.0,
-                needs_manual=False,
-                cells={},
-            )
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    kind = "manual" if (notebook.name, grade.name) in manual else "auto"
-                    row[f"{kind}_max"] += grade.max_score
-                    row[f"{kind}_score"] += grade.score or 0.0
-                    row["needs_manual"] |= bool(grade.needs_manual_grade)
-                    row["cells"][cell_key(notebook.name, grade.name, several)] = grade.score
-            info = status.get(student, {})
-            row["status"] = info.get("status", "ok")
-            row["reason"] = info.get("reason", "")
-            row["seconds"] = info.get("seconds")
-            row["late_penalty"] = submission.late_submission_penalty or 0.0
-            row["submitted_at"] = submission.timestamp  # naive UTC, as nbgrader keeps it
-            row["due_at"] = submission.duedate  # with any extension nbgrader records
-            row["seconds_late"] = submission.total_seconds_late
-            rows.append(row)
+            rows.append(_row(student, submission, manual, several, status.get(student, {})))
     return rows
 
 
-def manual_text(row: dict) -> str:
+def _row(student: str, submission, manual: set, several: bool, info: dict) -> GradeRow:
+    """One student's :class:`GradeRow` from nbgrader's submission and our status record."""
+    person = submission.student
+    scores = {"auto": [0.0, 0.0], "manual": [0.0, 0.0]}  # kind -> [score, max]
+    cells: dict[str, float | None] = {}
+    needs_manual = False
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            kind = "manual" if (notebook.name, grade.name) in manual else "auto"
+            scores[kind][0] += grade.score or 0.0
+            scores[kind][1] += grade.max_score
+            needs_manual |= bool(grade.needs_manual_grade)
+            cells[cell_key(notebook.name, grade.name, several)] = grade.score
+    return GradeRow(
+        student=student,
+        name=display_name(person.first_name, person.last_name),
+        auto_score=scores["auto"][0],
+        auto_max=scores["auto"][1],
+        manual_score=scores["manual"][0],
+        manual_max=scores["manual"][1],
+        needs_manual=needs_manual,
+        cells=cells,
+        status=info.get("status", "ok"),
+        reason=info.get("reason", ""),
+        seconds=info.get("seconds"),
+        late_penalty=submission.late_submission_penalty or 0.0,
+        submitted_at=submission.timestamp,  # naive UTC, as nbgrader keeps it
+        due_at=submission.duedate,  # with any extension nbgrader records
+        seconds_late=submission.total_seconds_late,
+    )
+
+
+def manual_text(row: GradeRow) -> str:
     """The hand-graded part of a row as a person reads it: ``to grade`` or ``1.5/2``."""
     if row["needs_manual"]:
         return "to grade"
     return f"{row['manual_score']:g}/{row['manual_max']:g}"
 
 
-def late_cell(row: dict) -> str:
+def late_cell(row: GradeRow) -> str:
     """How late a submission was and the points it lost: ``2 d 4 h (-1.5)``, or ``-``."""
     if not row.get("seconds_late"):
         return "-"
@@ -108,7 +137,7 @@ def late_cell(row: dict) -> str:
     return late_text(row["seconds_late"]) + penalty
 
 
-def _columns(row: dict, late: bool) -> dict[str, str]:
+def _columns(row: GradeRow, late: bool) -> dict[str, str]:
     """The summary table's cells for one row, by column header."""
     status = row["status"] + (f": {row['reason']}" if row["reason"] else "")
     cells = {
@@ -124,7 +153,7 @@ def _columns(row: dict, late: bool) -> dict[str, str]:
 _RIGHT = {"auto"}  # numbers line up on the right; text on the left
 
 
-def summary_lines(rows: list[dict]) -> list[str]:
+def summary_lines(rows: list[GradeRow]) -> list[str]:
     """The grade table as aligned text lines, a header first (``beth-course autograde``),
     with a ``late`` column when any submission was late.
 

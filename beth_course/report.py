@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, CourseError
-from .grades import grade_table, late_cell, manual_text
+from .grades import GradeRow, grade_table, late_cell, manual_text
 from .late import Penalties, due_date, refresh_penalties
 from .pages import CSP_META
 from .wording import count
@@ -89,7 +89,7 @@ def _test_order(course: Course) -> list[tuple[str, float, str]]:
     return out
 
 
-def _pass_rates(rows: list[dict], tests: list[tuple[str, float, str]]):
+def _pass_rates(rows: list[GradeRow], tests: list[tuple[str, float, str]]):
     """``(autograded tests, share of submissions passing each, bar chart as PNG)``."""
     import matplotlib.pyplot as plt
 
@@ -108,7 +108,7 @@ def _pass_rates(rows: list[dict], tests: list[tuple[str, float, str]]):
     return auto_tests, rates, png
 
 
-def _write_csv(path: Path, rows: list[dict], tests: list[tuple[str, float, str]]) -> None:
+def _write_csv(path: Path, rows: list[GradeRow], tests: list[tuple[str, float, str]]) -> None:
     """grades.csv: one row per student; times in UTC (ISO 8601), empty where unknown."""
     fields = [
         "student_id",
@@ -159,7 +159,7 @@ def _write_csv(path: Path, rows: list[dict], tests: list[tuple[str, float, str]]
             )
 
 
-def _lateness_summary(course: Course, rows: list[dict]) -> str:
+def _lateness_summary(course: Course, rows: list[GradeRow]) -> str:
     """One sentence: the due date, how many were late, and the penalty policy."""
     due = due_date(course)
     if due is None:
