@@ -17,12 +17,14 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import notebooks
 from .course import Course, CourseError, use_this_environment
 from .grading.bwrap import _package_dir as bwrap_package
 from .grading.checker import changed_student_names
 from .wheel import build_wheel
+from .wording import count
 
 _USES_HELPERS = re.compile(r"^\s*(import beth_helpers|from beth_helpers\b)", re.MULTILINE)
 
@@ -94,16 +96,36 @@ def uses_beth_helpers(course: Course) -> bool:
     )
 
 
-def _validate(course: Course, folder: Path, name: str, invert: bool) -> dict:
-    """Run nbgrader's validator on a copy of ``folder`` (so nothing is written into it)."""
+def _validate(course: Course, folder: Path, name: str, invert: bool) -> tuple[dict, Any]:
+    """Run nbgrader's validator on a copy of ``folder`` (so nothing is written into it);
+    its results, and the notebook as it ran (None if it did not run)."""
     from nbgrader.validator import Validator
+
+    class KeepingValidator(Validator):
+        executed = None
+
+        def _preprocess(self, nb):
+            self.executed = super()._preprocess(nb)
+            return self.executed
 
     with tempfile.TemporaryDirectory(prefix="beth-validate-") as tmp:
         copy = Path(tmp) / folder.name
         shutil.copytree(folder, copy)
         config = course.config()
         config.KernelManager.transport = "ipc"  # Unix sockets: no open TCP port, no warning
-        return Validator(config=config, invert=invert).validate(str(copy / f"{name}.ipynb"))
+        validator = KeepingValidator(config=config, invert=invert)
+        results = validator.validate(str(copy / f"{name}.ipynb"))
+        return results, validator.executed
+
+
+def first_error(nb) -> tuple[str, str] | None:
+    """``(cell source, "Error: message")`` of the first code cell that raised, if any: the
+    cause, where later test cells fail only with a NameError downstream of it."""
+    for cell in nb.cells if nb is not None else []:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error":
+                return cell.source, f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+    return None
 
 
 def _read_source(path: Path):
@@ -134,20 +156,21 @@ def _normalise_sources(course: Course, report: ReleaseReport) -> dict:
 
 def _check_source(course: Course, sources: dict, report: ReleaseReport) -> None:
     for name, nb in sources.items():
-        results = _validate(course, course.folder("source"), name, invert=False)
+        results, executed = _validate(course, course.folder("source"), name, invert=False)
         problems = results.get("failed") or results.get("changed") or results.get("type_changed")
         if problems:
-            first = problems[0]
+            cause = first_error(executed)
+            source, error = cause or (problems[0]["source"], problems[0].get("raw_error", ""))
             raise CourseError(
-                f"{name}.ipynb does not pass its own tests ({len(problems)} cells); first:\n"
-                f"{first['source'][:400]}\n{first.get('raw_error', '')[:1500]}"
+                f"{name}.ipynb does not pass its own tests ({count(len(problems), 'cell')}); "
+                f"the first error, in this cell:\n{source.strip()[:400]}\n{error[:1500]}"
             )
         report.source_tests_passed += len(_test_cells(nb))
 
 
 def _check_release(course: Course, sources: dict, report: ReleaseReport) -> None:
     for name, nb in sources.items():
-        results = _validate(course, course.folder("release"), name, invert=True)
+        results, _ = _validate(course, course.folder("release"), name, invert=True)
         if results.get("passed"):
             raise CourseError(
                 f"{len(results['passed'])} test cells of {name}.ipynb pass on the release without "
