@@ -24,10 +24,14 @@ $(PD22)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/beth-course demo
 
+# Two pytest-xdist workers, a test module to each at a time, longest modules first (the order
+# conftest.py collects): most of a grading test's time is spent waiting on kernels.
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
+
 ## test: lint and types, then the whole suite on pandas 3 (the instructor notebook's run
 ## included: tests/test_notebook_runs.py), then beth_helpers and the notebook on pandas 2.2
 test: $(VENV)/.installed $(PD22)/.installed lint
-	$(PY) -m pytest -p no:cacheprovider --durations=25
+	$(PY) -m pytest -p no:cacheprovider $(XDIST) --durations=25
 	$(MAKE) test-pandas22
 
 ## lint: ruff (lint and format check) and mypy, configured in pyproject.toml
@@ -38,7 +42,7 @@ lint: $(VENV)/.installed
 
 ## test-pandas22: beth_helpers and the notebook on pandas 2.2
 test-pandas22: $(PD22)/.installed
-	$(PD22)/bin/python -m pytest -p no:cacheprovider -m "not slow"
+	$(PD22)/bin/python -m pytest -p no:cacheprovider $(XDIST) -m "not slow"
 	$(PD22)/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOK)
 
 ## test-fast: everything but the notebook runs and grading rounds (seconds)

@@ -223,6 +223,24 @@ def cmd_autograde(args) -> int:
     return 1 if summary.counts().get("error") else 0
 
 
+def _interrupted_lines(exc: KeyboardInterrupt) -> list[str]:
+    """What an interrupted autograde kept and left, for the instructor."""
+    from .grading.runner import AutogradeInterrupted
+
+    if not isinstance(exc, AutogradeInterrupted):
+        return []
+    kept = sorted(r.student for r in exc.summary.results)
+    lines = [f"kept in the gradebook: {count(len(kept), 'graded submission')}"]
+    if kept:
+        lines[0] += f" ({', '.join(kept)})"
+    if exc.not_graded:
+        lines.append(
+            f"not graded: {count(len(exc.not_graded), 'submission')} "
+            f"({', '.join(exc.not_graded)}); run autograde again to grade them"
+        )
+    return lines
+
+
 def _graded_line(summary) -> str:
     """What an autograde run did, in one sentence (nothing graded is said as such)."""
     skipped = (
@@ -652,8 +670,10 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as exc:
         print(f"beth-course {args.command}: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"beth-course {args.command}: interrupted", file=sys.stderr)
+        for line in _interrupted_lines(exc):
+            print(line, file=sys.stderr)
         return 130
 
 

@@ -37,7 +37,10 @@ c.BethSandbox.max_processes = 32
 c.BethSandbox.max_cell_output = "64K"
 c.BethSandbox.max_notebook_output = "256K"
 c.BethSandbox.submission_timeout = 180
+c.BethSandbox.uid_base = 62000
 """
+# Sandbox users of this module's round only (another module may grade at the same time).
+UID_BASE = 62000
 MEMORY_LIMIT = 1500 * 2**20
 HIDDEN_MARK = "HIDDEN-MARK-5521"
 HIDDEN_ARG = 7319  # appears only in a hidden test
@@ -273,7 +276,7 @@ def cell_scores(course, student) -> dict[str, float | None]:
 class PeakMemory:
     """Samples, as root, the resident memory of all kernel and of all checker sandbox users."""
 
-    def __init__(self, uid_base: int = 61000):
+    def __init__(self, uid_base: int = UID_BASE):
         self.kernels = range(uid_base, uid_base + 256)
         self.checkers = range(uid_base + 512, uid_base + 768)
         self.peak = (0, 0)
@@ -302,7 +305,7 @@ class PeakMemory:
 
 @pytest.fixture(scope="module")
 def round_(tmp_path_factory, sandbox_available):
-    """One grading round of the attacks above, one at a time (all in sandbox slot 0)."""
+    """One grading round of the attacks above, one at a time (one sandbox slot)."""
     if not sandbox_available:
         pytest.skip("bubblewrap is not available here; CI installs it")
     from beth_course.feedback import generate

@@ -9,11 +9,13 @@ the gradebook itself: it is the gradebook's only writer.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import shutil
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -29,7 +31,14 @@ from . import gradebook
 from .bwrap import bwrap_status
 from .limits import Limits
 from .warmup import LARGE_UMAP_ROWS, ensure_warm
-from .worker import GradingResult, GradingTask, grade_submission, hash_files, source_files
+from .worker import (
+    GradingResult,
+    GradingTask,
+    abandon,
+    grade_submission,
+    hash_files,
+    source_files,
+)
 
 
 @dataclass
@@ -278,11 +287,12 @@ def autograde(
     bar = _Progress(len(tasks), progress, out)
 
     def finish(result: GradingResult) -> None:
-        write_autograded(course, result, sources)
-        result.timestamp = times[result.student]
-        gradebook.merge(course.db_url, course.assignment, result.student, result, penalties)
-        record_download(course, result.student)  # names and emails from collect's lms.json
-        summary.results.append(result)
+        with _ctrl_c_after():  # autograded/ and the gradebook get a result whole, or not
+            write_autograded(course, result, sources)
+            result.timestamp = times[result.student]
+            gradebook.merge(course.db_url, course.assignment, result.student, result, penalties)
+            record_download(course, result.student)  # names and emails from collect's lms.json
+            summary.results.append(result)
         bar.update(result)
 
     try:
@@ -291,6 +301,9 @@ def autograde(
         else:
             workers = workers or os.cpu_count() or 1
             summary.workers = _run_local(tasks, workers, finish)
+    except KeyboardInterrupt:
+        kept = {r.student for r in summary.results}
+        raise AutogradeInterrupted(summary, [s for s in todo if s not in kept]) from None
     finally:
         bar.close()
         if client is not None:
@@ -299,19 +312,46 @@ def autograde(
     return summary
 
 
+@contextlib.contextmanager
+def _ctrl_c_after():
+    """Hold a Ctrl-C (SIGINT) until the block is done, then raise it. In the main thread
+    only: elsewhere Python delivers no signals anyway."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
+
+
+class AutogradeInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`autograde`: ``summary`` holds what was graded and kept, and
+    ``not_graded`` the students left as they were (run autograde again for them)."""
+
+    def __init__(self, summary: RunSummary, not_graded: list[str]):
+        super().__init__()
+        self.summary, self.not_graded = summary, not_graded
+
+
 def _worker_init() -> None:
-    """In each grading process: Ctrl-C is the coordinator's to handle; SIGTERM stops the
-    submission being graded through its clean-up (kernel, sandbox, cgroup, slot)."""
+    """In each grading process: Ctrl-C is the coordinator's to handle; SIGTERM (which the
+    coordinator sends on Ctrl-C) stops the submission being graded at once, see
+    :func:`_stop_now`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGTERM, _stop_now)
 
 
-class GradingInterrupted(BaseException):
-    """Raised in a grading process asked to stop (not an Exception: nothing may catch it)."""
-
-
-def _interrupted(signum, frame):
-    raise GradingInterrupted()
+def _stop_now(signum, frame):
+    """Kill the submission's sandbox, remove its folders and exit: nothing is raised into
+    whatever the process was doing (nbclient's event loop, a weakref callback), so nothing
+    can swallow the stop or print a traceback for it."""
+    abandon()
+    os._exit(128 + signum)
 
 
 def _run_local(tasks: list[GradingTask], workers: int, finish) -> str:

@@ -29,6 +29,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..course import use_this_environment
 from .limits import Limits
@@ -188,6 +189,31 @@ def _check_notebooks(ws: _Workspace, result: GradingResult) -> list[str]:
     return problems
 
 
+@dataclass
+class _Running:
+    """What the submission being graded in this process holds, for :func:`abandon`."""
+
+    folders: list[str] = field(default_factory=list)
+    uids: list[int] = field(default_factory=list)
+    cgroup: Any = None
+
+
+_RUNNING = _Running()
+
+
+def abandon() -> None:
+    """Stop the submission being graded in this process now: kill its sandbox users'
+    processes and its cgroup, remove its folders. For a process about to exit (Ctrl-C)."""
+    from .slots import kill_user_processes
+
+    for uid in _RUNNING.uids:
+        kill_user_processes(uid)
+    if _RUNNING.cgroup is not None:
+        _RUNNING.cgroup.destroy()
+    for folder in _RUNNING.folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def grade_submission(task: GradingTask, sources: dict[str, bytes] | None = None) -> GradingResult:
     """Grade one submission in a private temporary course folder (module docstring)."""
     started = time.monotonic()
@@ -200,6 +226,7 @@ def grade_submission(task: GradingTask, sources: dict[str, bytes] | None = None)
     capture = _Capture()
     with tempfile.TemporaryDirectory(prefix="beth-grade-") as work:
         ws = _Workspace(Path(work) / "course", task)
+        _RUNNING.folders = [work]
         try:
             if sources is None:
                 sources = source_files(Path(task.source_dir)) if task.source_dir else {}
@@ -216,6 +243,7 @@ def grade_submission(task: GradingTask, sources: dict[str, bytes] | None = None)
                 _collect(ws, result, sources, problems)
             return result
         finally:
+            _RUNNING.folders = []
             result.log = capture.lines[-50:]
             result.seconds = time.monotonic() - started
 
@@ -239,7 +267,9 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
     kill_user_processes(slot.uid)  # nothing left from an earlier submission
     limits = task.limits
     cgroup = Cgroup.create(limits.memory, limits.processes, limits.cpus) if task.sandbox else None
+    _RUNNING.uids, _RUNNING.cgroup = [slot.uid], cgroup
     with tempfile.TemporaryDirectory(prefix="beth-run-") as run_dir:
+        _RUNNING.folders.append(run_dir)
         config = autograde_config(ws, slot, run_dir, cache, cgroup)
         coursedir = CourseDirectory(config=config, root=str(ws.root))
         coursedir.assignment_id, coursedir.student_id = task.assignment, task.student
@@ -259,6 +289,7 @@ def _autograde(ws: _Workspace, capture: _Capture, result: GradingResult) -> bool
             kill_user_processes(slot.uid)
             if cgroup is not None:
                 cgroup.destroy()
+            _RUNNING.uids, _RUNNING.cgroup = [], None
     return True
 
 
