@@ -414,14 +414,9 @@ _display(_Png(data=_png.getvalue()))"""
 STUDENTS = {
     "control": (ADA, earns(*ALL)),
     "alt_numpy": (ALT_NUMPY, earns(*ALL)),
-    # Right, but two hidden tests reject it today: the bars of df.hist(bins=100) sit a hair
-    # off the bin edges for argsNum (a bar at x=2.0000000000000004 where the edge is 2.0, so
-    # the rows with argsNum == 2 are recounted into the bar before), and a forest fitted with
-    # bootstrap=True is grown with sample weights, so a leaf's n_node_samples counts
-    # distinct rows where the check counts the drawn rows with repeats. Scores 6 until the
-    # notebook's checks accept both; 4 in some runs, when its real UMAP (n_neighbors=10,
-    # min_dist=0.5) keeps neighbourhoods a little less well than the check's bar (0.830
-    # against 0.808 + 0.03 in one run, a pass in another).
+    # Right, written to trip naive checks: df.hist(bins=100), whose bars sit a hair off the
+    # bin edges for argsNum, and a forest fitted with bootstrap=True (grown with sample
+    # weights, so a leaf's n_node_samples counts distinct rows). Both are accepted.
     "alt_pandas": (ALT_PANDAS, earns(*ALL)),
     # Blank but for the transformer: nothing defines df, axes, X, ... so every test fails
     # (NameError); the transformer changes only what the kernel runs, and no test runs there.
@@ -480,26 +475,19 @@ rates = confusion_rates(y, anomaly_labels(model.predict(X)))""",
         like_ada(umap_projection=FIRST_TWO_COLUMNS),
         earns("df", "hist", "features", "correlations", "forest"),
     ),
-    # All ada's but UMAP: a random linear mix of X's columns, no UMAP fitted: 0 for UMAP.
-    # DEFEATS THE CHECKER today (scores 9): a random projection keeps X's neighbourhoods
-    # (trustworthiness about 0.87) better than the best two columns plus the margin (about
-    # 0.83), at the cost of one matrix product. The test expects the secure score and fails
-    # until the UMAP check asks for more than a linear map can give.
-    "random_projection": (
-        like_ada(umap_projection=RANDOM_PROJECTION),
-        earns("df", "hist", "features", "correlations", "forest"),
+    # Two tricks beyond the issue's, found while attacking the checker, in one student (each
+    # fakes a different task). UMAP: a random linear mix of X's columns, no UMAP fitted (it
+    # kept X's neighbourhoods well enough to pass the check's first version). Forest:
+    # scikit-learn's own class with a made-up fitted state and no tree (the leaf check of
+    # the first version looped over nothing). Now UMAP needs a UMAP record and the forest
+    # trees grown on rows of X: 0 for both, 5 in all.
+    "random_projection_and_disguised_forest": (
+        like_ada(umap_projection=RANDOM_PROJECTION, isolation_forest=NEVER_FITTED_IN_DISGUISE),
+        earns("df", "hist", "features", "correlations"),
     ),
     # All ada's but the forest, which grows no tree: 0 for the forest, 7 in all.
     "forest_subclass": (
         like_ada(isolation_forest=NEVER_FITTED_SUBCLASS),
-        earns("df", "hist", "features", "correlations", "umap"),
-    ),
-    # DEFEATS THE CHECKER today (scores 9): it travels as scikit-learn's own class with a
-    # made-up fitted state; with no tree the leaf check loops over nothing, and predict()
-    # in the checker flags nothing, which is what rates says. The test expects the secure
-    # score and fails until the forest check refuses a forest without trees grown on X.
-    "forest_in_disguise": (
-        like_ada(isolation_forest=NEVER_FITTED_IN_DISGUISE),
         earns("df", "hist", "features", "correlations", "umap"),
     ),
     # Ada's answers, plus the input history printed and drawn after the first test cell and
