@@ -172,6 +172,58 @@ def _lateness_summary(course: Course, rows: list[GradeRow]) -> str:
     )
 
 
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head>{csp}<meta charset="utf-8">
+<title>{title}: grading report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }}
+td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
+th {{ background: #f3f3f3; }}
+</style></head><body>
+<h1>{title}: grading report</h1>
+<p>{summary}</p>
+<p>{lateness}</p>
+<h2>Score distribution</h2>
+<img alt="Histogram of total scores" src="data:image/png;base64,{score_png}">
+<h2>Pass rate per test</h2>
+<img alt="Bar chart of the share of submissions passing each test" src="data:image/png;base64,{rate_png}">
+<table><tr><th>test</th><th>points</th><th>passing</th></tr>{rate_rows}</table>
+<h2>Submissions that errored or timed out</h2>
+<table><tr><th>id</th><th>name</th><th>status</th><th>why</th></tr>{problem_rows}</table>
+<h2>All students</h2>
+<table><tr><th>id</th><th>name</th><th>autograded</th><th>written answer</th><th>late (penalty)</th><th>status</th></tr>{student_rows}</table>
+</body></html>
+"""
+
+
+def _table_rows(rows: list[GradeRow], auto_tests: list, rates: list[float]) -> dict[str, str]:
+    """The report's three tables, as HTML rows; every value from the gradebook escaped."""
+    esc = html.escape
+    problem_rows = "".join(
+        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td><td>{esc(r['status'])}</td>"
+        f"<td>{esc(r['reason'])}</td></tr>"
+        for r in rows
+        if r["status"] != "ok"
+    )
+    rate_rows = "".join(
+        f"<tr><td>{esc(t[0])}</td><td>{t[1]:g}</td><td>{100 * rate:.0f}%</td></tr>"
+        for t, rate in zip(auto_tests, rates, strict=False)
+    )
+    student_rows = "".join(
+        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td>"
+        f"<td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
+        f"<td>{manual_text(r)}</td><td>{esc(late_cell(r))}</td><td>{esc(r['status'])}</td></tr>"
+        for r in rows
+    )
+    return {
+        "problem_rows": problem_rows
+        or '<tr><td colspan="4">none: every submission ran normally</td></tr>',
+        "rate_rows": rate_rows,
+        "student_rows": student_rows,
+    }
+
+
 def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     import matplotlib
 
@@ -196,53 +248,22 @@ def write_report(course: Course, output_dir: Path | None = None) -> ReportFiles:
     plt.close(fig)
 
     auto_tests, rates, rate_png = _pass_rates(rows, tests)
-
-    esc = html.escape
-    problems = [r for r in rows if r["status"] != "ok"]
-    problem_rows = (
-        "".join(
-            f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td><td>{esc(r['status'])}</td>"
-            f"<td>{esc(r['reason'])}</td></tr>"
-            for r in problems
-        )
-        or '<tr><td colspan="4">none: every submission ran normally</td></tr>'
+    problems = sum(1 for r in rows if r["status"] != "ok")
+    summary = (
+        f"{count(len(rows), 'submission')} graded; median score "
+        f"{statistics.median(totals):g} of {maximum:g}; "
+        f"{count(sum(r['needs_manual'] for r in rows), 'submission')} with answers still to "
+        f"grade by hand; {count(problems, 'submission')} did not run normally."
     )
-    rate_rows = "".join(
-        f"<tr><td>{esc(t[0])}</td><td>{t[1]:g}</td><td>{100 * rate:.0f}%</td></tr>"
-        for t, rate in zip(auto_tests, rates, strict=False)
+    page = _PAGE.format(
+        csp=CSP_META,
+        title=html.escape(course.assignment),
+        summary=summary,
+        lateness=html.escape(_lateness_summary(course, rows)),
+        score_png=score_png,
+        rate_png=rate_png,
+        **_table_rows(rows, auto_tests, rates),
     )
-    student_rows = "".join(
-        f"<tr><td>{esc(r['student'])}</td><td>{esc(r['name'])}</td>"
-        f"<td>{r['auto_score']:g}/{r['auto_max']:g}</td>"
-        f"<td>{manual_text(r)}</td><td>{esc(late_cell(r))}</td><td>{esc(r['status'])}</td></tr>"
-        for r in rows
-    )
-    median = statistics.median(totals)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head>{CSP_META}<meta charset="utf-8">
-<title>{esc(course.assignment)}: grading report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
-table {{ border-collapse: collapse; margin: 1rem 0; }}
-td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }}
-th {{ background: #f3f3f3; }}
-</style></head><body>
-<h1>{esc(course.assignment)}: grading report</h1>
-<p>{count(len(rows), "submission")} graded; median score {median:g} of {maximum:g};
-{count(sum(r["needs_manual"] for r in rows), "submission")} with answers still to grade by hand;
-{count(len(problems), "submission")} did not run normally.</p>
-<p>{esc(_lateness_summary(course, rows))}</p>
-<h2>Score distribution</h2>
-<img alt="Histogram of total scores" src="data:image/png;base64,{score_png}">
-<h2>Pass rate per test</h2>
-<img alt="Bar chart of the share of submissions passing each test" src="data:image/png;base64,{rate_png}">
-<table><tr><th>test</th><th>points</th><th>passing</th></tr>{rate_rows}</table>
-<h2>Submissions that errored or timed out</h2>
-<table><tr><th>id</th><th>name</th><th>status</th><th>why</th></tr>{problem_rows}</table>
-<h2>All students</h2>
-<table><tr><th>id</th><th>name</th><th>autograded</th><th>written answer</th><th>late (penalty)</th><th>status</th></tr>{student_rows}</table>
-</body></html>
-"""
     html_path = output_dir / "report.html"
     html_path.write_text(page, encoding="utf-8")
     return ReportFiles(csv=csv_path, html=html_path, students=len(rows))

@@ -361,7 +361,11 @@ def _quiet_stdio() -> None:
 
 def check(fd: int, max_blob: int) -> int:
     """Serve one notebook's cells over ``fd`` until the grader closes it."""
-    channel = Channel(fd, fd, max_blob)
+    return _serve_cells(Channel(fd, fd, max_blob))
+
+
+def _serve_cells(channel: Channel) -> int:
+    """Run the cells the grader sends over ``channel`` until it is done with the notebook."""
     checker = Checker(channel)
     channel.send({"op": "ready", "pid": os.getpid()})
     while True:
@@ -450,18 +454,8 @@ def main() -> int:
     # One checker on stdin and stdout (the grader's --no-server path, and tests).
     read_fd, write_fd = os.dup(0), os.dup(1)
     _quiet_stdio()
-    channel = Channel(read_fd, write_fd, int(sys.argv[1]) if len(sys.argv) > 1 else 256 * 2**20)
-    checker = Checker(channel)
-    channel.send({"op": "ready", "pid": os.getpid()})
-    while True:
-        message, _ = channel.receive()
-        if message.get("op") == "reserve":
-            checker.reserve(message.get("names", []))
-            continue
-        if message.get("op") != "run":
-            return 0
-        outputs = checker.run(str(message.get("code", "")), str(message.get("name", "cell")))
-        channel.send({"op": "result", "outputs": outputs})
+    max_blob = int(sys.argv[1]) if len(sys.argv) > 1 else 256 * 2**20
+    return _serve_cells(Channel(read_fd, write_fd, max_blob))
 
 
 if __name__ == "__main__":

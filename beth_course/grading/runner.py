@@ -242,6 +242,21 @@ def _error_result(task: GradingTask, exc: BaseException) -> GradingResult:
     )
 
 
+def _refuse_unless_ready(course: Course, sandbox: bool) -> None:
+    """CourseError unless the sandbox works (when asked for) and the assignment is released."""
+    if sandbox:
+        ok, why = bwrap_status()
+        if not ok:
+            raise CourseError(
+                "REFUSING TO GRADE: student code would run with your rights, because the "
+                f"sandbox is not available here: {why}. Install it, or pass --no-sandbox "
+                "if you accept running student code unconfined."
+            )
+    released = [course.folder("release") / f"{n}.ipynb" for n in course.notebooks]
+    if not course.gradebook_path.exists() or not all(p.exists() for p in released):
+        raise CourseError("the assignment has not been released here yet: run beth-course release")
+
+
 def autograde(
     course: Course,
     *,
@@ -256,18 +271,7 @@ def autograde(
     """Grade submissions into the gradebook; see the module docstring."""
     out = out or sys.stderr
     use_this_environment()
-    if sandbox:
-        ok, why = bwrap_status()
-        if not ok:
-            raise CourseError(
-                "REFUSING TO GRADE: student code would run with your rights, because the "
-                f"sandbox is not available here: {why}. Install it, or pass --no-sandbox "
-                "if you accept running student code unconfined."
-            )
-    released = [course.folder("release") / f"{n}.ipynb" for n in course.notebooks]
-    if not course.gradebook_path.exists() or not all(p.exists() for p in released):
-        raise CourseError("the assignment has not been released here yet: run beth-course release")
-
+    _refuse_unless_ready(course, sandbox)
     todo, skipped = plan(course, students, force)
     summary = RunSummary(skipped=skipped)
     if not todo:
