@@ -39,8 +39,10 @@ def test_pip_install_in_a_fresh_venv_gives_a_working_beth_helpers(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", str(REPO)], check=True, capture_output=True
+    subprocess.run(  # --no-compile: bytecode for a few modules, not all of numpy's and pandas'
+        [python, "-m", "pip", "install", "--quiet", "--no-compile", str(REPO)],
+        check=True,
+        capture_output=True,
     )
     probe = (
         "import beth_helpers as b; df = b.load_workshop_data(); "

@@ -42,7 +42,17 @@ def test_release_notebook_sets_itself_up_in_a_fresh_environment(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "ipykernel", "nbclient", "nbformat"],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "ipykernel",
+            "nbclient",
+            "nbformat",
+        ],
         check=True,
         capture_output=True,
     )
