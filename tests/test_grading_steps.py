@@ -279,3 +279,34 @@ def test_an_error_past_the_cap_is_shortened_never_dropped():
     executor.output(outs, error, None, 0)
     assert outs[-1]["output_type"] == "error" and outs[-1]["ename"] == "AssertionError"
     assert len(outs[-1]["evalue"]) < 1200
+
+
+def test_the_kernel_client_runs_no_heartbeat_thread(tmp_path):
+    """A kernel starved of CPU misses heartbeats; jupyter_client's heartbeat thread then makes
+    a new socket, which (reconnection being off) can be left with no peer, and its next ping
+    waits forever: stopping the channels joined that thread, and the grading process hung
+    after the notebook had run (seen with the CPU hog of tests/test_redteam.py). Whether the
+    kernel lives is known from its process, so the client starts no heartbeat at all."""
+    from beth_course.grading.kernel import Box, manager_for
+    from beth_course.grading.limits import Limits
+
+    limits = Limits(
+        memory=2**30,
+        cpu_seconds=60,
+        processes=32,
+        file_size=2**26,
+        submission_timeout=300,
+        threads=1,
+        uid_base=61000,
+    )
+    box = Box(run_dir=str(tmp_path), uid=61000, limits=limits, env={}, sandboxed=False)
+    manager = manager_for(box)()
+    manager.write_connection_file()
+    client = manager.client()
+    client.start_channels()
+    try:
+        assert client.iopub_channel.is_alive() and client.shell_channel.is_alive()
+        assert not client.hb_channel.is_alive()
+    finally:
+        client.stop_channels()
+        manager.cleanup_resources()

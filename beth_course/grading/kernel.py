@@ -13,7 +13,9 @@ Beyond jupyter_client's own manager it:
   grader connects only once every socket exists and is a socket (``lstat``), with
   reconnection off, so a socket swapped for a link later is never followed. As root the
   folder is then taken back from the sandbox user. Messages over ``max_message`` bytes
-  disconnect the kernel instead of filling the grader's memory.
+  disconnect the kernel instead of filling the grader's memory;
+- runs no heartbeat (:class:`NoHeartbeatClient`): whether the kernel lives is known from its
+  process.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from dataclasses import dataclass, field
 
 import zmq
 import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Type
 
 from . import bwrap
 from .cgroups import Cgroup
@@ -140,10 +144,26 @@ def sockets_ready(paths: list[str], uid: int | None) -> bool:
     return True
 
 
+class NoHeartbeatClient(AsyncKernelClient):
+    """A kernel client that never starts jupyter_client's heartbeat thread.
+
+    A kernel starved of CPU (a student's busy loops share its cgroup's quota) misses
+    heartbeats; the thread then makes a new socket, which, reconnection being off, can be
+    left with no peer, and its next ping waits forever. Stopping the channels joins that
+    thread, so the grading process hung once the notebook had run. The manager is this
+    client's parent, and jupyter_client asks the manager, not the heartbeat, whether the
+    kernel lives (the kernel's process).
+    """
+
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in the submission's sandbox (module docstring)."""
 
     box: Box  # set on the per-submission subclass
+    client_factory = Type(NoHeartbeatClient, klass=AsyncKernelClient)
 
     def __init__(self, **kwargs):
         box = self.box
