@@ -59,7 +59,18 @@ import sys
 import time
 from pathlib import Path
 
-from common import BIN, HERE, PYTHON, REPO, child_env, execute_notebook, fmt, run_timed, stats
+from common import (
+    BIN,
+    HERE,
+    PYTHON,
+    REPO,
+    child_env,
+    execute_notebook,
+    fmt,
+    run_timed,
+    smoke_ipython_dir,
+    stats,
+)
 
 ASSIGNMENT = "beth_workshop"
 MODES = {
@@ -144,7 +155,8 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
 
     # Caches private to this session: beth-course's kernel cache (through XDG_CACHE_HOME),
     # and the numba and matplotlib caches of the plain kernels. A smoke run uses the
-    # machine's own kernel cache, and numba's own default cache for the plain kernels.
+    # machine's own kernel cache, and numba's own default cache for the plain kernels,
+    # which load beth_course.kernel_boot there (see common.smoke_ipython_dir).
     caches = work / "caches"
     if caches.exists():
         shutil.rmtree(caches)
@@ -176,7 +188,7 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
         cold = execute_notebook(
             baseline / f"{ASSIGNMENT}.ipynb",
             baseline,
-            _plain_env(plain_numba, mpl),
+            _plain_env(plain_numba, mpl, None),
             work / "nbexec-cold.json",
         )
     return {
@@ -190,16 +202,19 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
         "warmup_s": warmup_s,
         "cold_nbclient": cold,
         "kernel_cache": where.read_text(),
+        "ipython_dir": str(smoke_ipython_dir(work)) if smoke else None,
         "smoke": smoke,
     }
 
 
-def _plain_env(numba_dir: Path | str | None, mpl: Path | str) -> dict:
-    """A plain kernel's environment; ``numba_dir`` None: numba's own default cache."""
+def _plain_env(numba_dir: Path | str | None, mpl: Path | str, ipython_dir: str | None) -> dict:
+    """A plain kernel's environment; ``numba_dir`` None: numba's own default cache.
+    ``ipython_dir`` (smoke runs only) makes the kernel load beth_course.kernel_boot."""
     return child_env(
         MPLCONFIGDIR=str(mpl),
         NBGRADER_EXECUTION="autograde",
         **({"NUMBA_CACHE_DIR": str(numba_dir)} if numba_dir else {}),
+        **({"IPYTHONDIR": ipython_dir} if ipython_dir else {}),
     )
 
 
@@ -334,7 +349,7 @@ def run_mode(mode: str, session: dict, run_dir: Path, log_path: Path) -> dict:
             [BIN / "nbgrader", "autograde", ASSIGNMENT, "--force"],
             cwd=course,
             log_path=log_path,
-            env=_plain_env(session["plain_numba"], session["mpl"]),
+            env=_plain_env(session["plain_numba"], session["mpl"], session["ipython_dir"]),
         )
     elif mode in ("B", "C"):
         workers = "1" if mode == "B" else "2"
@@ -369,7 +384,7 @@ def run_baseline(kind: str, session: dict, run_dir: Path) -> dict:
     folder = run_dir / ASSIGNMENT
     shutil.copytree(nb.parent, folder)
     if kind == "nA":
-        env, args = _plain_env(session["plain_numba"], session["mpl"]), []
+        env, args = _plain_env(session["plain_numba"], session["mpl"], session["ipython_dir"]), []
     else:
         from beth_course.grading.worker import KERNEL_ARGS
 
@@ -579,7 +594,8 @@ def notes(res: dict) -> list[str]:
         numba = (
             "Part 2, numba: SMOKE: the machine's own beth-course kernel cache (filled "
             f"if cold: {ses['warmup_s']:.1f} s), and numba's own default cache for the "
-            "plain kernels; not figures to quote."
+            "plain kernels, which load beth_course.kernel_boot (umap's functions cached "
+            "too); not figures to quote."
         )
     else:
         cold = ses["cold_nbclient"]

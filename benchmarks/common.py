@@ -160,6 +160,18 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def smoke_ipython_dir(work: Path) -> Path:
+    """An IPYTHONDIR whose startup file loads ``beth_course.kernel_boot`` in every plain kernel.
+
+    Smoke runs only: numba then caches umap's functions too, so each plain kernel after the
+    first loads them instead of compiling them again (quick; not figures to quote).
+    """
+    startup = work / "ipython-smoke" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-kernel-boot.py").write_text("import beth_course.kernel_boot\n")
+    return startup.parent.parent
+
+
 def run_timed(cmd, *, env, cwd=None, log_path: Path | None = None, timeout=None) -> float:
     """Run ``cmd``; return its wall time in seconds. Output goes to ``log_path``.
 

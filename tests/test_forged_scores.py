@@ -4,9 +4,10 @@ Before the checker (ca27dfa), every test ran in the student's own kernel and nbg
 a test cell by what that kernel printed, so the student's code could forge its grade: each
 trick below scored 8 or 9 of 9 there, or 3 of 9 for one task's work (issue 10). Now
 tests run in a checker process in which no student code runs, and the kernel's values
-reach it only as data. Each trick is one student here, built from the release notebook,
-next to a correct control and alternative-correct answers written differently from the
-instructor's solution.
+reach it only as data. Each trick is one student here (two tricks that fake different
+tasks may share one), built from the release notebook, next to a correct control (the
+exfiltrator, which also tries to read the hidden tests) and alternative-correct answers
+written differently from the instructor's solution.
 
 The points each student must earn are worked out by hand from the notebook's tests (see
 the comment above each student): what the honest part of the notebook earns, and nothing
@@ -412,7 +413,7 @@ _display(_Png(data=_png.getvalue()))"""
 
 # student: (solution cells replaced, by grade id; the points each test cell must give)
 STUDENTS = {
-    "control": (ADA, earns(*ALL)),
+    # The control is the exfiltrator (last): ada's answers, every task right, 9 of 9.
     "alt_numpy": (ALT_NUMPY, earns(*ALL)),
     # Right, written to trip naive checks: df.hist(bins=100), whose bars sit a hair off the
     # bin edges for argsNum, and a forest fitted with bootstrap=True (grown with sample
@@ -469,11 +470,12 @@ rates = confusion_rates(y, anomaly_labels(model.predict(X)))""",
         },
         earns("df"),
     ),
-    # All ada's but UMAP: two of X's columns keep X's neighbourhoods no better than the best
-    # two columns do: 0 for UMAP, 7 in all.
-    "first_two_columns": (
-        like_ada(umap_projection=FIRST_TWO_COLUMNS),
-        earns("df", "hist", "features", "correlations", "forest"),
+    # All ada's but UMAP and the forest, each faked its own way. UMAP: two of X's columns,
+    # which keep X's neighbourhoods no better than the best two columns do. The forest: a
+    # subclass that grows no tree. 0 for both, 5 in all.
+    "first_two_columns_and_treeless_forest": (
+        like_ada(umap_projection=FIRST_TWO_COLUMNS, isolation_forest=NEVER_FITTED_SUBCLASS),
+        earns("df", "hist", "features", "correlations"),
     ),
     # Two tricks beyond the issue's, found while attacking the checker, in one student (each
     # fakes a different task). UMAP: a random linear mix of X's columns, no UMAP fitted (it
@@ -485,13 +487,9 @@ rates = confusion_rates(y, anomaly_labels(model.predict(X)))""",
         like_ada(umap_projection=RANDOM_PROJECTION, isolation_forest=NEVER_FITTED_IN_DISGUISE),
         earns("df", "hist", "features", "correlations"),
     ),
-    # All ada's but the forest, which grows no tree: 0 for the forest, 7 in all.
-    "forest_subclass": (
-        like_ada(isolation_forest=NEVER_FITTED_SUBCLASS),
-        earns("df", "hist", "features", "correlations", "umap"),
-    ),
     # Ada's answers, plus the input history printed and drawn after the first test cell and
-    # after the fifth (when tests ran in the kernel, its history held them).
+    # after the fifth (when tests ran in the kernel, its history held them). Also the
+    # round's control: every task right, 9 of 9, printing and drawing aside.
     "exfiltrator": (
         like_ada(
             inspect_head=ADA["inspect_head"] + "\n" + EXFILTRATE,
