@@ -253,3 +253,36 @@ def test_a_checker_that_hangs_fails_its_cell_in_time_and_the_next_one_starts(ser
         and fresh.run("1 + 1", "ok", FakeBridge({}), 30)[0]["data"]["text/plain"] == "2"
     )
     fresh.close()
+
+
+def test_the_server_loads_the_decoders_of_the_libraries_the_notebook_imports():
+    """A notebook that imports nothing heavy gets a server that loads nothing heavy; the
+    BETH setup cell's imports bring pandas', scikit-learn's and matplotlib's decoders."""
+    from beth_course.grading.checker import server_preload
+
+    assert server_preload([]) == ["IPython.lib.pretty"]
+    assert server_preload(["math", "statistics"]) == ["IPython.lib.pretty", "math", "statistics"]
+    beth = server_preload(["pandas", "sklearn.ensemble", "seaborn", "umap", "beth_helpers"])
+    for module in ("pandas", "pyarrow.ipc", "skops.io", "sklearn.tree", "matplotlib.pyplot"):
+        assert module in beth, module
+    assert {"sklearn.ensemble", "seaborn", "umap", "beth_helpers"} <= set(beth)
+    assert len(beth) == len(set(beth))
+
+
+def test_a_checker_decodes_a_dataframe_its_server_never_loaded_pandas_for(server):
+    """The server here preloads only ``statistics``: the forked checker imports pandas and
+    pyarrow when the student's DataFrame arrives, and checks it as usual."""
+    import pandas as pd
+
+    from beth_course.grading.checking import CheckerProcess
+
+    started, spec, folder = server
+    checker = CheckerProcess(spec, str(folder), started)
+    checker.start()
+    try:
+        before = checker.run("import sys\n'pandas' in sys.modules", "a", FakeBridge({}), 30)
+        assert before[0]["data"]["text/plain"] == "False"
+        frame = pd.DataFrame({"pid": [1, 2, 3]})
+        assert checker.run("assert df['pid'].sum() == 6", "b", FakeBridge({"df": frame}), 30) == []
+    finally:
+        checker.close()

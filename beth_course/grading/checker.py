@@ -331,23 +331,40 @@ class Checker:
         self.namespace.update({k: v for k, v in values.items() if k in names})
 
 
-# Modules a checker needs whatever the notebook: loaded once by the server (see serve()).
-PRELOAD = (
+# What a checker decodes and checks values of each library with, by the top-level package
+# that a notebook's locked cells import. A checker server loads those of the assignment's
+# libraries once (see serve() and server_preload()); anything else is imported by the
+# forked checker when it first needs it (a student's own DataFrame in a notebook that never
+# imports pandas), which is slower but gives the same result.
+_SKLEARN = (
     "numpy",
-    "pandas",
-    "pyarrow",
-    "pyarrow.ipc",
     "skops.io",
     "sklearn.ensemble",
     "sklearn.tree",
     "sklearn.manifold",
     "sklearn.preprocessing",
     "sklearn.metrics",
-    "matplotlib.figure",
-    "matplotlib.patches",
-    "matplotlib.pyplot",
-    "IPython.lib.pretty",
 )
+_MATPLOTLIB = ("matplotlib.figure", "matplotlib.patches", "matplotlib.pyplot")
+DECODERS = {
+    "numpy": ("numpy",),
+    "pandas": ("numpy", "pandas", "pyarrow", "pyarrow.ipc"),
+    "sklearn": _SKLEARN,
+    "umap": _SKLEARN,
+    "matplotlib": _MATPLOTLIB,
+    "seaborn": _MATPLOTLIB,
+}
+ALWAYS = ("IPython.lib.pretty",)
+
+
+def server_preload(imports: list[str]) -> list[str]:
+    """What a checker server loads for notebooks whose locked cells import ``imports``: the
+    decoders of the libraries among them, then the modules themselves. A notebook that
+    imports nothing heavy starts its checker server in a fraction of a second, not 3 s."""
+    found = list(ALWAYS)
+    for name in imports:
+        found += DECODERS.get(name.split(".")[0], ())
+    return list(dict.fromkeys([*found, *imports]))
 
 
 def _quiet_stdio() -> None:
@@ -415,7 +432,7 @@ def serve(control_fd: int, max_blob: int, preload: list[str]) -> int:
     import socket
 
     _not_dumpable()
-    for name in (*PRELOAD, *preload):
+    for name in preload:
         try:
             importlib.import_module(name)
         except Exception as exc:  # a module the notebook imports but this machine lacks

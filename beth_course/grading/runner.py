@@ -29,6 +29,7 @@ from ..late import Penalties, submitted_at
 from ..roster import record_download
 from . import gradebook
 from .bwrap import bwrap_status
+from .checker import server_preload
 from .limits import Limits
 from .warmup import LARGE_UMAP_ROWS, ensure_warm
 from .worker import (
@@ -155,7 +156,7 @@ def build_tasks(
     config = course.config()
     large = umap_sample_size(course) >= LARGE_UMAP_ROWS
     warm = uses_umap(course)
-    preload = locked_imports(course)
+    preload = server_preload(locked_imports(course))
     limits = Limits.from_config(config)
     template = gradebook.template_bytes(course.gradebook_path)
     config_text = (course.root / "nbgrader_config.py").read_text()
