@@ -27,8 +27,8 @@ envs: $(VENV)/.installed $(PD22)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/beth-course demo
 
-# Two pytest-xdist workers, a test module to each at a time, longest modules first (the order
-# conftest.py collects): most of a grading test's time is spent waiting on kernels.
+# Two pytest-xdist workers (one per core: the grading tests keep both busy), a test module to
+# each at a time, longest modules first (the order conftest.py collects).
 XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 
 ## test: lint and types, then the whole suite on pandas 3 (the instructor notebook's run

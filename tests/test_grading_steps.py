@@ -339,3 +339,22 @@ def test_kernel_sockets_do_not_linger_once_closed(tmp_path):
         for sock in sockets:
             sock.close()
         manager.cleanup_connection_file()
+
+
+def test_a_checker_stopped_by_the_memory_limit_gives_the_memory_status():
+    """The checker counts against the submission's memory: when the submission's cgroup
+    stopped it (a value that inflates in the checker, tests/test_redteam.py's arrow bomb),
+    the status is ``memory``, not a grader error."""
+    from types import SimpleNamespace
+
+    execute = GuardedExecute()
+    execute.checker = SimpleNamespace(failure="the grader's checker failed on t: Broken pipe")
+    cell = nbformat.v4.new_code_cell("assert x", metadata={"nbgrader": {"grade_id": "t"}})
+    execute.km = SimpleNamespace(memory_exceeded=lambda: True)
+    stopped = execute._checker_failure(cell)
+    assert stopped["status"] == "memory" and "memory limit" in stopped["reason"]
+    execute.km = SimpleNamespace(memory_exceeded=lambda: False)
+    assert execute._checker_failure(cell) == {
+        "status": "error",
+        "reason": "the grader's checker failed on t: Broken pipe",
+    }

@@ -202,9 +202,21 @@ class GuardedExecute(Execute):
         seconds = time.monotonic() - started
         self._status["checker_seconds"] = round(self._status["checker_seconds"] + seconds, 3)
         self._status.setdefault("checker_cells", {})[cell_name(cell, index)] = round(seconds, 3)
-        if self.checker.failure and self._status["status"] != "error":
-            self._status.update(status="error", reason=self.checker.failure)
+        if self.checker.failure and self._status["status"] not in ("error", "memory"):
+            self._status.update(**self._checker_failure(cell))
         return outputs
+
+    def _checker_failure(self, cell) -> dict[str, str]:
+        """Status and reason for a checker that stopped: ``memory`` when the submission's
+        memory limit stopped it (the checker counts against the submission), else ``error``."""
+        if getattr(self.km, "memory_exceeded", lambda: False)():
+            return {
+                "status": "memory",
+                "reason": "the submission's processes together (the checker of its tests "
+                "included) used more than its memory limit; the checker was stopped, which "
+                f"{cell_name(cell)} found",
+            }
+        return {"status": "error", "reason": self.checker.failure or ""}
 
     def _after_error(self, cell, errors) -> None:
         names = {e.get("ename") for e in errors}
