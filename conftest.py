@@ -17,16 +17,21 @@ from beth_helpers import KAGGLE_SPLITS, WORKSHOP_ORIGINS
 # `make test` runs the suite on two pytest-xdist workers, a module to a worker
 # (``-n 2 --dist loadfile --no-loadscope-reorder``), in the order collected here: the
 # longest modules first (slowest first balances the two best), then the other slow ones,
-# then the fast ones. Seconds as CI's --durations measured them, one worker, 2 cores.
+# then the fast ones. Seconds as a whole-suite run measured them (two workers, 2 cores,
+# contended). The student-setup test, which needs no kernel cache, runs beside the smoke
+# benchmark while that fills the cache (when cold), so no worker waits for it.
 LONGEST_FIRST = (
-    "test_benchmarks_smoke",  # ~180 s
-    "test_course_roundtrip",  # ~120 s (the kernel cache is filled here when cold)
-    "test_forged_scores",  # ~115 s
-    "test_student_setup",  # ~90 s
-    "test_redteam",  # ~85 s
-    "test_class_scale",  # ~60 s
+    "test_benchmarks_smoke",  # ~160 s (the kernel cache is filled here when cold)
+    "test_student_setup",  # ~100 s
+    "test_forged_scores",  # ~140 s
+    "test_course_roundtrip",  # ~100 s
+    "test_redteam",  # ~95 s
     "test_hostile_grading",  # ~55 s
-    "test_packaging",  # ~35 s
+    "test_class_scale",  # ~40 s
+    "test_interrupt",  # ~40 s
+    "test_notebook_runs",  # ~30 s
+    "test_packaging",  # ~25 s
+    "test_ps1",  # ~25 s
 )
 
 
