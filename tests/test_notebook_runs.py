@@ -1,12 +1,15 @@
 """The instructor notebook, run top to bottom: every test passes, silently.
 
 nbgrader scores a test cell 0 when it writes to stderr or ends in a number (partial
-credit), so passing is not enough: the grade cells must also be quiet. Per-cell times are
-printed (run pytest with -s to see them); speed itself is measured in benchmarks/.
+credit), so passing is not enough: the grade cells must also be quiet. The kernel loads
+``beth_course.kernel_boot`` first, as grading kernels do (umap's numba code is then compiled
+once per machine, not in every run). Per-cell times are printed (run pytest with -s to see
+them); speed itself is measured in benchmarks/.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 
@@ -27,8 +30,11 @@ def executed(tmp_path_factory):
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
+    startup = tmp_path_factory.mktemp("ipython") / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-kernel-boot.py").write_text("import beth_course.kernel_boot\n")
     timings = []
-    with client.setup_kernel():
+    with client.setup_kernel(env={**os.environ, "IPYTHONDIR": str(startup.parent.parent)}):
         for index, cell in enumerate(nb.cells):
             started = time.monotonic()
             client.execute_cell(cell, index)

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_pip_install_in_a_fresh_venv_gives_a_working_beth_helpers(tmp_path):
-    """Built and installed from this checkout (not editable), the package and its rows work."""
+    """Built from this checkout (``pip wheel``, as ``pip install .`` builds it) and installed
+    (not editable), the package and its rows work."""
     wheels = tmp_path / "wheels"
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
@@ -40,7 +41,7 @@ def test_pip_install_in_a_fresh_venv_gives_a_working_beth_helpers(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     subprocess.run(  # --no-compile: bytecode for a few modules, not all of numpy's and pandas'
-        [python, "-m", "pip", "install", "--quiet", "--no-compile", str(REPO)],
+        [python, "-m", "pip", "install", "--quiet", "--no-compile", str(wheel)],
         check=True,
         capture_output=True,
     )
