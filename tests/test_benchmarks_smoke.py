@@ -3,8 +3,8 @@
 Smoke runs use tiny sizes (a class of one, 20,000 data rows) and one repeat, so they show
 that each benchmark works end to end and reports what it should, not how fast anything is:
 nothing here asserts a time. So that they stay quick, their plain kernels load
-beth_course.kernel_boot (umap's numba code is compiled once, then loaded) and part 1 leaves
-out D (which would repeat A). The three parts' runs are started together, as soon as the
+beth_course.kernel_boot (umap's numba code is compiled once, then loaded) and each path runs
+once: part 1 leaves out B and D, part 2 B and nB (they would repeat A and C). The three parts' runs are started together, as soon as the
 first of their tests asks for one, and each test waits for its own. The table arithmetic is
 checked apart, on results built in the test, in milliseconds.
 """
@@ -103,8 +103,8 @@ def _filled(values: list[str]) -> bool:
 
 @pytest.mark.slow
 def test_part1_notebook_runs_and_reports_every_cell(smoke_runs):
-    """Part 1 times the course notebook (A, B) and the seed reconstruction (C) per cell; a
-    smoke run leaves D out (with numba's default cache in every run it would repeat A)."""
+    """Part 1 times the course notebook (A) and the seed reconstruction (C) per cell; a smoke
+    run leaves B and D out (at smoke sizes and with numba's default cache they repeat A)."""
     rows, out, results = smoke_runs["1"].result()
     for what in (
         "kernel start (s)",
@@ -113,13 +113,14 @@ def test_part1_notebook_runs_and_reports_every_cell(smoke_runs):
         "cell isolation_forest (s)",
         "total, cells only (s)",
     ):
-        assert _filled(rows[what][:3]) and rows[what][3] == "-", (what, rows[what])
+        values = rows[what]
+        assert _filled([values[0], values[2]]) and values[1] == values[3] == "-", (what, values)
     assert rows["cell seed_helpers (s)"][2] not in ("", "-")  # a cell only the seed has
     assert rows["cell df_matches_data_file (s)"][2] == "-"  # a test only the course has
     total = next(w for w in rows if w.startswith("total, one execution"))
     assert "A < 30 s" in rows[total][4] and "warm (D): not run" in rows[total][4]
     ratio = next(w for w in rows if w.startswith("ratio B/C"))
-    assert "B/C <= 1" in rows[ratio][4]
+    assert rows[ratio][4] == "B/C <= 1: not run"
     assert "DERIVED, not BETH as published" in out
     assert "seed notebook (reconstruction)" in out
     _check_results_file(results, rows)
@@ -179,6 +180,26 @@ def bench_grading(monkeypatch):
     import bench_grading
 
     return bench_grading
+
+
+def test_b_gets_the_seeds_sample_sizes_in_its_parameters_cell(monkeypatch):
+    """Part 1's B is the course notebook with the seed's sizes written into its parameters
+    cell (a smoke run does not run B, so this is where that rewrite is checked)."""
+    import nbformat
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    import bench_notebook
+
+    cell = nbformat.v4.new_code_cell(
+        "RANDOM_STATE = 7\nUMAP_SAMPLE_SIZE = 1_000\nFOREST_SAMPLE_SIZE = 500",
+        metadata={"nbgrader": {"grade_id": "parameters"}},
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    bench_notebook._set_parameters(nb, 25_000, 20_000)
+    assert cell.source == "RANDOM_STATE = 7\nUMAP_SAMPLE_SIZE = 25_000\nFOREST_SAMPLE_SIZE = 20_000"
+    cell.source = "UMAP_SAMPLE_SIZE = 1_000"
+    with pytest.raises(RuntimeError, match="FOREST_SAMPLE_SIZE"):
+        bench_notebook._set_parameters(nb, 25_000, 20_000)
 
 
 def test_an_impossible_overhead_is_reported_as_not_valid(bench_grading):
