@@ -67,8 +67,8 @@ from common import (
     child_env,
     execute_notebook,
     fmt,
+    kernel_boot_ipython_dir,
     run_timed,
-    smoke_ipython_dir,
     stats,
 )
 
@@ -158,7 +158,7 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
     # Caches private to this session: beth-course's kernel cache (through XDG_CACHE_HOME),
     # and the numba and matplotlib caches of the plain kernels. A smoke run uses the
     # machine's own kernel cache, and numba's own default cache for the plain kernels,
-    # which load beth_course.kernel_boot there (see common.smoke_ipython_dir).
+    # which load beth_course.kernel_boot there (see common.kernel_boot_ipython_dir).
     caches = work / "caches"
     if caches.exists():
         shutil.rmtree(caches)
@@ -204,7 +204,7 @@ def prepare(work: Path, class_size: int, smoke: bool, log) -> dict:
         "warmup_s": warmup_s,
         "cold_nbclient": cold,
         "kernel_cache": where.read_text(),
-        "ipython_dir": str(smoke_ipython_dir(work)) if smoke else None,
+        "ipython_dir": str(kernel_boot_ipython_dir(work)) if smoke else None,
         "smoke": smoke,
     }
 

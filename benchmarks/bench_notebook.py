@@ -44,8 +44,8 @@ from common import (
     derived_csv,
     execute_notebook,
     fmt,
+    kernel_boot_ipython_dir,
     run_timed,
-    smoke_ipython_dir,
     stats,
 )
 
@@ -128,7 +128,7 @@ def run(
 ) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     session = prepare(work, derived_rows, umap_n, forest_n, log)
-    session["ipython_dir"] = str(smoke_ipython_dir(work)) if smoke else None
+    session["ipython_dir"] = str(kernel_boot_ipython_dir(work)) if smoke else None
     warm = work / "caches" / "numba-p1-warm"
     shutil.rmtree(warm, ignore_errors=True)
     warm.mkdir(parents=True)

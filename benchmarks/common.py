@@ -160,13 +160,15 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def smoke_ipython_dir(work: Path) -> Path:
-    """An IPYTHONDIR whose startup file loads ``beth_course.kernel_boot`` in every plain kernel.
+def kernel_boot_ipython_dir(folder: Path) -> Path:
+    """An IPYTHONDIR (made under ``folder``) whose startup file loads
+    ``beth_course.kernel_boot`` in every plain kernel started with it.
 
-    Smoke runs only: numba then caches umap's functions too, so each plain kernel after the
-    first loads them instead of compiling them again (quick; not figures to quote).
+    numba then caches umap's functions too, so each such kernel after the first loads them
+    instead of compiling them again. Used by smoke runs (quick; not figures to quote) and by
+    tests/test_notebook_runs.py (as grading kernels do).
     """
-    startup = work / "ipython-smoke" / "profile_default" / "startup"
+    startup = folder / "ipython-kernel-boot" / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-kernel-boot.py").write_text("import beth_course.kernel_boot\n")
     return startup.parent.parent

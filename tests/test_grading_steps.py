@@ -281,12 +281,10 @@ def test_an_error_past_the_cap_is_shortened_never_dropped():
     assert len(outs[-1]["evalue"]) < 1200
 
 
-def test_the_kernel_client_runs_no_heartbeat_thread(tmp_path):
-    """A kernel starved of CPU misses heartbeats; jupyter_client's heartbeat thread then makes
-    a new socket, which (reconnection being off) can be left with no peer, and its next ping
-    waits forever: stopping the channels joined that thread, and the grading process hung
-    after the notebook had run (seen with the CPU hog of tests/test_redteam.py). Whether the
-    kernel lives is known from its process, so the client starts no heartbeat at all."""
+@pytest.fixture
+def kernel_manager(tmp_path):
+    """The grader's kernel manager for one submission, unsandboxed, with its connection
+    file written and no kernel started: what its clients and sockets are made of."""
     from beth_course.grading.kernel import Box, manager_for
     from beth_course.grading.limits import Limits
 
@@ -302,43 +300,36 @@ def test_the_kernel_client_runs_no_heartbeat_thread(tmp_path):
     box = Box(run_dir=str(tmp_path), uid=61000, limits=limits, env={}, sandboxed=False)
     manager = manager_for(box)()
     manager.write_connection_file()
-    client = manager.client()
+    yield manager
+    manager.cleanup_connection_file()
+
+
+def test_the_kernel_client_runs_no_heartbeat_thread(kernel_manager):
+    """A kernel starved of CPU misses heartbeats; jupyter_client's heartbeat thread then makes
+    a new socket, which (reconnection being off) can be left with no peer, and its next ping
+    waits forever: stopping the channels joined that thread, and the grading process hung
+    after the notebook had run (seen with the CPU hog of tests/test_redteam.py). Whether the
+    kernel lives is known from its process, so the client starts no heartbeat at all."""
+    client = kernel_manager.client()
     client.start_channels()
     try:
         assert client.iopub_channel.is_alive() and client.shell_channel.is_alive()
         assert not client.hb_channel.is_alive()
     finally:
         client.stop_channels()
-        manager.cleanup_connection_file()
 
 
-def test_kernel_sockets_do_not_linger_once_closed(tmp_path):
+def test_kernel_sockets_do_not_linger_once_closed(kernel_manager):
     """jupyter_client gives its sockets a 1 s linger; the context's clean-up then waited
     that long for a kernel that was gone, about 1 s of every submission's grading (2.15 s
     against 1.13 s for a tiny notebook, profiled). The grader's sockets drop what is unsent."""
-    from beth_course.grading.kernel import Box, manager_for
-    from beth_course.grading.limits import Limits
-
-    limits = Limits(
-        memory=2**30,
-        cpu_seconds=60,
-        processes=32,
-        file_size=2**26,
-        submission_timeout=300,
-        threads=1,
-        uid_base=61000,
-    )
-    box = Box(run_dir=str(tmp_path), uid=61000, limits=limits, env={}, sandboxed=False)
-    manager = manager_for(box)()
-    manager.write_connection_file()
-    client = manager.client()
-    sockets = [manager.connect_shell(), client.connect_iopub(), client.connect_stdin()]
+    client = kernel_manager.client()
+    sockets = [kernel_manager.connect_shell(), client.connect_iopub(), client.connect_stdin()]
     try:
         assert [s.linger for s in sockets] == [0, 0, 0]
     finally:
         for sock in sockets:
             sock.close()
-        manager.cleanup_connection_file()
 
 
 def test_a_checker_stopped_by_the_memory_limit_gives_the_memory_status():

@@ -30,11 +30,12 @@ def executed(tmp_path_factory):
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
-    startup = tmp_path_factory.mktemp("ipython") / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-kernel-boot.py").write_text("import beth_course.kernel_boot\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(REPO / "benchmarks"))
+        from common import kernel_boot_ipython_dir
+    ipython_dir = kernel_boot_ipython_dir(tmp_path_factory.mktemp("ipython"))
     timings = []
-    with client.setup_kernel(env={**os.environ, "IPYTHONDIR": str(startup.parent.parent)}):
+    with client.setup_kernel(env={**os.environ, "IPYTHONDIR": str(ipython_dir)}):
         for index, cell in enumerate(nb.cells):
             started = time.monotonic()
             client.execute_cell(cell, index)

@@ -206,10 +206,15 @@ class GuardedExecute(Execute):
             self._status.update(**self._checker_failure(cell))
         return outputs
 
+    def _memory_exceeded(self) -> bool:
+        """Whether the submission's memory limit stopped one of its processes (a plain
+        kernel manager, without the sandbox, cannot tell: no)."""
+        return getattr(self.km, "memory_exceeded", lambda: False)()
+
     def _checker_failure(self, cell) -> dict[str, str]:
         """Status and reason for a checker that stopped: ``memory`` when the submission's
         memory limit stopped it (the checker counts against the submission), else ``error``."""
-        if getattr(self.km, "memory_exceeded", lambda: False)():
+        if self._memory_exceeded():
             return {
                 "status": "memory",
                 "reason": "the submission's processes together (the checker of its tests "
@@ -364,7 +369,7 @@ class GuardedExecute(Execute):
     def _death(self, cell) -> tuple[str, str]:
         """``(status, reason)`` for a kernel that died while running ``cell``."""
         name = cell_name(cell) if cell is not None else "start-up"
-        if getattr(self.km, "memory_exceeded", lambda: False)():
+        if self._memory_exceeded():
             return "memory", (
                 f"the submission's processes together used more than its memory "
                 f"limit while running {name}; later cells were not run"

@@ -144,15 +144,19 @@ def sockets_ready(paths: list[str], uid: int | None) -> bool:
     return True
 
 
-def _no_linger(sock):
-    """jupyter_client gives each socket a 1 s linger; once the grader closes a socket the
-    kernel is gone, and waiting for it to take unsent messages only holds up the grading
-    process (about 1 s a submission, in the context's clean-up)."""
-    sock.linger = 0
-    return sock
+class _NoLinger:
+    """jupyter_client gives each socket it connects a 1 s linger; once the grader closes a
+    socket the kernel is gone, and waiting for it to take unsent messages only holds up the
+    grading process (about 1 s a submission, in the context's clean-up). For the manager
+    and its client alike."""
+
+    def _create_connected_socket(self, channel, identity=None):
+        sock = super()._create_connected_socket(channel, identity)
+        sock.linger = 0
+        return sock
 
 
-class NoHeartbeatClient(AsyncKernelClient):
+class NoHeartbeatClient(_NoLinger, AsyncKernelClient):
     """A kernel client that never starts jupyter_client's heartbeat thread.
 
     A kernel starved of CPU (a student's busy loops share its cgroup's quota) misses
@@ -166,11 +170,8 @@ class NoHeartbeatClient(AsyncKernelClient):
     def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
         super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
 
-    def _create_connected_socket(self, channel, identity=None):
-        return _no_linger(super()._create_connected_socket(channel, identity))
 
-
-class SandboxedKernelManager(AsyncKernelManager):
+class SandboxedKernelManager(_NoLinger, AsyncKernelManager):
     """A kernel manager whose kernel runs in the submission's sandbox (module docstring)."""
 
     box: Box  # set on the per-submission subclass
@@ -267,9 +268,6 @@ class SandboxedKernelManager(AsyncKernelManager):
     def client(self, **kwargs):
         kwargs.setdefault("context", self.context)
         return super().client(**kwargs)
-
-    def _create_connected_socket(self, channel, identity=None):
-        return _no_linger(super()._create_connected_socket(channel, identity))
 
     # -- signals and the end -------------------------------------------------------------
     def sandbox_pids(self) -> tuple[int, ...]:
